@@ -1,0 +1,50 @@
+"""Audit log routes (read-only: no route changes or deletes a record)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from keel.audit.service import AuditFilter, list_records
+from keel.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from keel.core.permissions import Permission
+from keel.http import create_app, entrypoint, principal, requires
+from keel.store.audit import AuditRecord, Result, Severity
+
+app = create_app()
+
+
+@app.get(
+    "/audit-logs",
+    operation_id="list_audit_logs",
+    middlewares=[requires(Permission.AUDIT_READ)],
+    tags=["audit"],
+)
+def list_audit_logs(
+    tenant_id: Annotated[str | None, Query(max_length=64)] = None,
+    user_id: Annotated[str | None, Query(max_length=64)] = None,
+    event_type: Annotated[str | None, Query(max_length=64)] = None,
+    result: Annotated[Result | None, Query()] = None,
+    severity: Annotated[Severity | None, Query()] = None,
+    ip: Annotated[str | None, Query(max_length=64)] = None,
+    since: Annotated[datetime | None, Query()] = None,
+    until: Annotated[datetime | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> Page[AuditRecord]:
+    f = AuditFilter(
+        tenant_id=tenant_id,
+        user_id=user_id,
+        event_type=event_type,
+        result=result,
+        severity=severity,
+        ip=ip,
+        since=since,
+        until=until,
+    )
+    return list_records(principal(app), f, limit, cursor)
+
+
+lambda_handler = entrypoint(app)

@@ -1,0 +1,63 @@
+"""Tenant routes."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from keel.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from keel.core.permissions import Permission
+from keel.http import create_app, entrypoint, principal, requires
+from keel.tenants import service
+from keel.tenants.models import Tenant, TenantCreate, TenantCreated, TenantUpdate
+
+app = create_app()
+
+
+@app.post(
+    "/tenants",
+    operation_id="create_tenant",
+    middlewares=[requires(Permission.TENANTS_MANAGE)],
+    tags=["tenants"],
+)
+def create_tenant(body: TenantCreate) -> Response[TenantCreated]:
+    created = service.create(principal(app), body)
+    return Response(status_code=201, body=created, content_type="application/json")
+
+
+@app.get(
+    "/tenants",
+    operation_id="list_tenants",
+    middlewares=[requires(Permission.TENANTS_MANAGE)],
+    tags=["tenants"],
+)
+def list_tenants(
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> Page[Tenant]:
+    return service.list_all(principal(app), limit, cursor)
+
+
+@app.get(
+    "/tenants/<tenant_id>",
+    operation_id="get_tenant",
+    middlewares=[requires(Permission.TENANTS_READ)],
+    tags=["tenants"],
+)
+def get_tenant(tenant_id: str) -> Tenant:
+    return service.get(principal(app), tenant_id)
+
+
+@app.patch(
+    "/tenants/<tenant_id>",
+    operation_id="update_tenant",
+    middlewares=[requires(Permission.TENANTS_MANAGE)],
+    tags=["tenants"],
+)
+def update_tenant(tenant_id: str, body: TenantUpdate) -> Tenant:
+    return service.update(principal(app), tenant_id, body)
+
+
+lambda_handler = entrypoint(app)

@@ -1,0 +1,31 @@
+"""Worker: system e-mail for domain events (SQS batch, partial failures, each event once)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from keel.core.observability import logger, metrics, tracer
+from keel.events.consume import Consumer
+from keel.mail import system
+from keel.store.outbox import DomainEvent
+
+processor = BatchProcessor(event_type=EventType.SQS)
+consumer = Consumer("mailer", system.handle)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    def record_handler(record: SQSRecord) -> None:
+        consumer(DomainEvent.model_validate_json(record.body), context)
+
+    return dict(
+        process_partial_response(
+            event=event, record_handler=record_handler, processor=processor, context=context
+        )
+    )

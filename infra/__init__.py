@@ -1,0 +1,1 @@
+"""Tooling around the backend: local stack, spec, bootstrap, seed, benchmarks."""

@@ -1,0 +1,1 @@
+"""Keel's domain library, shipped to every function as a Lambda layer."""

@@ -1,0 +1,1 @@
+"""Authentication: passwords, sessions, one-time links, login."""

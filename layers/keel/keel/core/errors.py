@@ -1,0 +1,94 @@
+"""The error catalogue and the one error type every layer raises.
+
+Codes SAAS_001-010, AUTH_001-008 and API_001-008 are the pharmacy guide's catalogue; the higher
+numbers extend it for cases the guide does not name. Every code has one HTTP status.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+
+@dataclass(frozen=True)
+class CodeInfo:
+    status: int
+    title: str
+    action: str
+
+
+class ErrorCode(Enum):
+    SAAS_001 = CodeInfo(403, "Insufficient permissions", "Check user role assignments")
+    SAAS_002 = CodeInfo(404, "User not found", "Verify user ID or create user")
+    SAAS_003 = CodeInfo(409, "Role assignment failed", "Check role configuration and retry")
+    SAAS_004 = CodeInfo(404, "Feature flag not found", "Verify flag name or create flag")
+    SAAS_005 = CodeInfo(403, "Security policy violation", "Review security policies")
+    SAAS_006 = CodeInfo(409, "Tenant limit exceeded", "Upgrade subscription or remove users")
+    SAAS_007 = CodeInfo(502, "Notification delivery failed", "Check notification configuration")
+    SAAS_008 = CodeInfo(503, "Analytics data unavailable", "Check data pipeline status")
+    SAAS_009 = CodeInfo(503, "System maintenance mode", "Wait for maintenance completion")
+    SAAS_010 = CodeInfo(429, "Rate limit exceeded", "Reduce request frequency or increase limits")
+    SAAS_011 = CodeInfo(409, "Conflict with current state", "Reload the resource and retry")
+    SAAS_012 = CodeInfo(410, "Link expired or revoked", "Ask for a new link")
+    SAAS_013 = CodeInfo(404, "Tenant not found", "Verify the tenant ID")
+    AUTH_001 = CodeInfo(401, "Invalid credentials", "Verify credentials or reset password")
+    AUTH_002 = CodeInfo(423, "Account locked", "Unlock account or wait for auto-unlock")
+    AUTH_003 = CodeInfo(403, "Account suspended", "Contact administrator")
+    AUTH_004 = CodeInfo(401, "Session expired", "Re-authenticate")
+    AUTH_005 = CodeInfo(403, "2FA required", "Complete 2FA setup")
+    AUTH_006 = CodeInfo(401, "Invalid 2FA code", "Generate new code")
+    AUTH_007 = CodeInfo(403, "Password expired", "Update password")
+    AUTH_008 = CodeInfo(403, "Account not activated", "Check email and activate account")
+    API_001 = CodeInfo(401, "Invalid API key", "Verify API key configuration")
+    API_002 = CodeInfo(401, "API key expired", "Renew or regenerate API key")
+    API_003 = CodeInfo(403, "Insufficient API permissions", "Update API key permissions")
+    API_004 = CodeInfo(429, "Rate limit exceeded", "Implement rate limiting in client")
+    API_005 = CodeInfo(400, "Invalid request format", "Check API documentation")
+    API_006 = CodeInfo(404, "Resource not found", "Verify resource ID")
+    API_007 = CodeInfo(422, "Validation error", "Check required fields and formats")
+    API_008 = CodeInfo(500, "Server error", "Contact technical support")
+    API_009 = CodeInfo(405, "Method not allowed", "Use one of the methods in the Allow header")
+    API_010 = CodeInfo(413, "Payload too large", "Send at most 256 KB")
+    API_011 = CodeInfo(409, "Idempotency key reused", "Use a new Idempotency-Key for a new request")
+    API_012 = CodeInfo(415, "Unsupported media type", "Send application/json")
+
+    @property
+    def status(self) -> int:
+        return self.value.status
+
+    @property
+    def title(self) -> str:
+        return self.value.title
+
+
+class KeelError(Exception):
+    """The one error type. Handlers turn it into `{"error": {...}}` with the code's status."""
+
+    def __init__(
+        self,
+        code: ErrorCode,
+        message: str | None = None,
+        *,
+        details: list[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self.code = code
+        self.message = message or code.title
+        self.details = details
+        self.headers = headers or {}
+        super().__init__(f"{code.name}: {self.message}")
+
+    @property
+    def status(self) -> int:
+        return self.code.status
+
+
+def not_found(what: str = "Resource") -> KeelError:
+    """Missing and other-tenant resources answer the same, so nothing leaks."""
+    return KeelError(ErrorCode.API_006, f"{what} not found")
+
+
+def invalid(field: str, message: str) -> KeelError:
+    """A domain-level validation failure on one named field (422 API_007)."""
+    return KeelError(ErrorCode.API_007, message, details=[{"field": field, "message": message}])

@@ -1,0 +1,1 @@
+"""The event pipeline: publishing outbox events and consuming them exactly once per consumer."""

@@ -1,0 +1,129 @@
+"""The resolver every API function uses, with one error shape and one request context."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from keel.core.config import settings
+from keel.core.errors import ErrorCode, KeelError
+from keel.core.observability import logger, metrics, tracer
+from keel.core.principal import Principal, RequestMeta
+from keel.http.errors import error_response, from_keel_error, validation_details
+
+PRINCIPAL = "principal"
+
+
+def request_meta(app: APIGatewayHttpResolver) -> RequestMeta:
+    event = app.current_event
+    ctx = event.request_context
+    headers = event.headers or {}
+    country = headers.get("cloudfront-viewer-country") or headers.get("x-country")
+    return RequestMeta(
+        ip=(ctx.http.source_ip or "").split("/")[0] or None,
+        user_agent=ctx.http.user_agent,
+        request_id=ctx.request_id,
+        country=country.upper() if country else None,
+    )
+
+
+def principal(app: APIGatewayHttpResolver) -> Principal:
+    """The caller, set by the route's `requires(...)` middleware."""
+    found = app.context.get(PRINCIPAL)
+    if not isinstance(found, Principal):  # a route without `requires` asked for one: a bug
+        raise KeelError(ErrorCode.API_008, "Route has no authentication")
+    return found
+
+
+@lru_cache(maxsize=1)
+def _route_table() -> list[tuple[re.Pattern[str], set[str]]]:
+    """Paths and methods of the whole API, from the committed spec (for 405 versus 404)."""
+    try:
+        spec = json.loads(resources.files("keel").joinpath("openapi.json").read_text())
+    except FileNotFoundError:
+        return []
+    table = []
+    for path, ops in spec.get("paths", {}).items():
+        pattern = re.compile("^" + re.sub(r"\{[^/]+\}", "[^/]+", path) + "$")
+        table.append((pattern, {m.upper() for m in ops}))
+    return table
+
+
+def allowed_methods(path: str) -> set[str]:
+    methods: set[str] = set()
+    for pattern, ops in _route_table():
+        if pattern.match(path):
+            methods |= ops
+    return methods
+
+
+def create_app() -> APIGatewayHttpResolver:
+    app = APIGatewayHttpResolver(enable_validation=True)
+
+    def request_id() -> str | None:
+        try:
+            return app.current_event.request_context.request_id
+        except (AttributeError, KeyError):
+            return None
+
+    @app.exception_handler(KeelError)
+    def _keel_error(exc: KeelError) -> Response:
+        return from_keel_error(exc, request_id())
+
+    @app.exception_handler(RequestValidationError)
+    def _validation(exc: RequestValidationError) -> Response:
+        code, details = validation_details(list(exc.errors()))
+        message = "Request body is not valid JSON" if code is ErrorCode.API_005 else "Validation failed"
+        return error_response(code, message, request_id(), details)
+
+    @app.not_found
+    def _not_found(_: Exception) -> Response:
+        path = app.current_event.path
+        methods = allowed_methods(path)
+        if methods and app.current_event.http_method.upper() not in methods:
+            return error_response(
+                ErrorCode.API_009,
+                "Method not allowed",
+                request_id(),
+                headers={"Allow": ", ".join(sorted(methods))},
+            )
+        return error_response(ErrorCode.API_006, f"No route for {path}", request_id())
+
+    @app.exception_handler(Exception)
+    def _unexpected(exc: Exception) -> Response:
+        logger.exception("unhandled error", extra={"error_type": type(exc).__name__})
+        return error_response(ErrorCode.API_008, "Server error", request_id())
+
+    return app
+
+
+def _too_large(event: dict[str, Any]) -> dict[str, Any] | None:
+    body = event.get("body") or ""
+    size = len(body) * 3 // 4 if event.get("isBase64Encoded") else len(body.encode())
+    if size <= settings().max_body_bytes:
+        return None
+    request_id = (event.get("requestContext") or {}).get("requestId")
+    body_json = {"error": {"code": "API_010", "message": "Payload too large", "request_id": request_id}}
+    return {"statusCode": 413, "headers": {"Content-Type": "application/json"}, "body": json.dumps(body_json)}
+
+
+def entrypoint(app: APIGatewayHttpResolver) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
+    """The Lambda handler of an API function: logging context, metrics, tracing, size limit."""
+
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
+    @tracer.capture_lambda_handler(capture_response=False)
+    @metrics.log_metrics
+    def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        app.context.clear()
+        return _too_large(event) or app.resolve(event, context)
+
+    return lambda_handler

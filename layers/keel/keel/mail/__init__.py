@@ -1,0 +1,1 @@
+"""System e-mail (activation, invitations, password resets) through SES."""

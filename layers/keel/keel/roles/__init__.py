@@ -1,0 +1,1 @@
+"""Roles: built-in ones from code, custom ones per tenant from the table."""

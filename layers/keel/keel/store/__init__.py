@@ -1,0 +1,1 @@
+"""DynamoDB access: key builders, the table wrapper, transactions, outbox and audit writers."""

@@ -1,0 +1,109 @@
+"""Every key of the single table, built in one place.
+
+Base table: PK / SK. Overloaded GSIs: GSI1 (GSI1PK, GSI1SK), GSI2, GSI3. `expires_at` is the TTL
+attribute (epoch seconds); DynamoDB reaps lazily, so readers check it too.
+Tenant-owned items live under `T#<tenant_id>`; nothing of one tenant shares a partition with
+another's.
+"""
+
+from __future__ import annotations
+
+
+def tenant_pk(tenant_id: str) -> str:
+    return f"T#{tenant_id}"
+
+
+# tenants ------------------------------------------------------------------------------------
+TENANT_SK = "TENANT"
+TENANTS_INDEX_PK = "TENANTS"  # GSI1: every tenant, newest last (platform listing)
+
+# users --------------------------------------------------------------------------------------
+
+
+def user_sk(user_id: str) -> str:
+    return f"USER#{user_id}"
+
+
+def email_pk(email: str) -> str:
+    """Global login-name reservation: one item per e-mail address (case-folded)."""
+    return f"EMAIL#{email.strip().lower()}"
+
+
+EMAIL_SK = "EMAIL"
+
+
+def users_index_pk(tenant_id: str) -> str:
+    """GSI1: a tenant's users by creation time."""
+    return f"T#{tenant_id}#USERS"
+
+
+# sessions -----------------------------------------------------------------------------------
+
+
+def session_pk(token_hash: str) -> str:
+    return f"SESSION#{token_hash}"
+
+
+SESSION_SK = "SESSION"
+
+
+def user_sessions_index_pk(tenant_id: str, user_id: str) -> str:
+    """GSI1: a user's sessions (to end them all on suspension, password or 2FA change)."""
+    return f"T#{tenant_id}#USER#{user_id}#SESSIONS"
+
+
+def tenant_sessions_index_pk(tenant_id: str) -> str:
+    """GSI2: a tenant's sessions (admin listing)."""
+    return f"T#{tenant_id}#SESSIONS"
+
+
+# one-time tokens (activation, reset, invitation links) --------------------------------------
+
+
+def link_token_pk(token_hash: str) -> str:
+    return f"LINK#{token_hash}"
+
+
+LINK_SK = "LINK"
+
+
+def user_link_sk(user_id: str, purpose: str) -> str:
+    """The user's current link of a purpose; issuing a new one replaces (and so revokes) it."""
+    return f"USER#{user_id}#LINK#{purpose}"
+
+
+# audit ----------------------------------------------------------------------------------------
+
+
+def audit_pk(tenant_id: str) -> str:
+    return f"T#{tenant_id}#AUDIT"
+
+
+def audit_user_index_pk(tenant_id: str, user_id: str) -> str:
+    """GSI1: one user's audited actions (as actor or as the user acted as)."""
+    return f"T#{tenant_id}#AUDIT#USER#{user_id}"
+
+
+# outbox -------------------------------------------------------------------------------------
+
+
+def outbox_pk(event_id: str) -> str:
+    return f"OUTBOX#{event_id}"
+
+
+OUTBOX_SK = "EVENT"
+OUTBOX_PENDING_INDEX_PK = "OUTBOX#PENDING"  # GSI1, sparse: removed once published
+
+# consumers' idempotency records (Powertools Idempotency) ------------------------------------
+
+
+def idempotency_pk(consumer: str) -> str:
+    return f"IDEMPOTENCY#{consumer}"
+
+
+# roles ----------------------------------------------------------------------------------------
+
+
+def role_sk(role: str) -> str:
+    """A tenant's custom role, under the tenant's partition."""
+    return f"ROLE#{role}"

@@ -1,0 +1,1 @@
+"""Tenants: the customer organisations (pharmacy, practice, studio), their plan and limits."""

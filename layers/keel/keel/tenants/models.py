@@ -1,0 +1,55 @@
+"""Tenant shapes."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
+
+
+class TenantStatus(StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+
+
+class Limits(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    max_users: int = Field(default=25, ge=1, le=100_000)
+
+
+class Tenant(BaseModel):
+    tenant_id: str
+    name: str
+    plan: str
+    status: TenantStatus = TenantStatus.ACTIVE
+    limits: Limits = Limits()
+    user_count: int = 0
+    created_at: str
+    updated_at: str
+
+
+class AdminIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    email: EmailStr
+    name: str = Field(min_length=1, max_length=120)
+
+
+class TenantCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=2, max_length=120)
+    plan: str = Field(default="starter", pattern=r"^[a-z0-9_-]{2,40}$")
+    limits: Limits = Limits()
+    admin: AdminIn = Field(description="The tenant's first admin; they get an activation e-mail")
+
+
+class TenantCreated(BaseModel):
+    tenant: Tenant
+    admin_user_id: str
+
+
+class TenantUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(default=None, min_length=2, max_length=120)
+    plan: str | None = Field(default=None, pattern=r"^[a-z0-9_-]{2,40}$")
+    status: TenantStatus | None = None
+    limits: Limits | None = None

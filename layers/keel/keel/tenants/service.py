@@ -1,0 +1,105 @@
+"""Tenant rules: platform staff create, list and change tenants; a tenant's admin reads their own."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from keel.core import clock, ids
+from keel.core.errors import not_found
+from keel.core.pagination import Page
+from keel.core.permissions import MANAGER, Permission
+from keel.core.principal import Principal
+from keel.store import keys
+from keel.store.change import Change
+from keel.tenants import repo
+from keel.tenants.models import Tenant, TenantCreate, TenantCreated, TenantUpdate
+from keel.users import repo as users
+from keel.users.models import User, UserStatus
+
+
+def create(principal: Principal, body: TenantCreate, *, tenant_id: str | None = None) -> TenantCreated:
+    principal.require(Permission.TENANTS_MANAGE)
+    now = clock.iso()
+    tenant = Tenant(
+        tenant_id=tenant_id or ids.new_id("ten"),
+        name=body.name,
+        plan=body.plan,
+        limits=body.limits,
+        user_count=1,
+        created_at=now,
+        updated_at=now,
+    )
+    admin = User(
+        user_id=ids.new_id("usr"),
+        tenant_id=tenant.tenant_id,
+        email=body.admin.email,
+        name=body.admin.name,
+        role=MANAGER,
+        status=UserStatus.PENDING_ACTIVATION,
+        created_at=now,
+        updated_at=now,
+    )
+    change = Change(principal)
+    change.tx.put(repo.item(tenant), condition="attribute_not_exists(PK)")
+    users.add_new_user(change.tx, admin)
+    change.emit(
+        "tenant.created",
+        {"tenant_id": tenant.tenant_id, "admin_user_id": admin.user_id, "name": tenant.name},
+        tenant_id=tenant.tenant_id,
+    )
+    change.audit(
+        "tenant.create",
+        tenant_id=tenant.tenant_id,
+        target_type="tenant",
+        target_id=tenant.tenant_id,
+        details={"plan": tenant.plan, "admin_user_id": admin.user_id},
+    )
+    change.commit()
+    return TenantCreated(tenant=tenant, admin_user_id=admin.user_id)
+
+
+def get(principal: Principal, tenant_id: str) -> Tenant:
+    principal.require(Permission.TENANTS_READ)
+    scoped = principal.tenant_scope(tenant_id)
+    tenant = repo.get(scoped)
+    if tenant is None:
+        raise not_found("Tenant")
+    return tenant
+
+
+def list_all(principal: Principal, limit: int, cursor: str | None) -> Page[Tenant]:
+    principal.require(Permission.TENANTS_MANAGE)
+    items, next_cursor = repo.page(limit, cursor)
+    return Page[Tenant](items=items, next_cursor=next_cursor)
+
+
+def update(principal: Principal, tenant_id: str, body: TenantUpdate) -> Tenant:
+    principal.require(Permission.TENANTS_MANAGE)
+    tenant = get(principal, tenant_id)
+    changes: dict[str, Any] = body.model_dump(exclude_unset=True, exclude_none=True, mode="json")
+    if not changes:
+        return tenant
+    changes["updated_at"] = clock.iso()
+    updated = Tenant.model_validate({**tenant.model_dump(mode="json"), **changes})
+    change = Change(principal)
+    condition, missing = repo.exists_condition()
+    names = {f"#{k}": k for k in changes}
+    change.tx.update(
+        keys.tenant_pk(tenant_id),
+        keys.TENANT_SK,
+        "SET " + ", ".join(f"#{k} = :{k}" for k in changes),
+        names=names,
+        values={f":{k}": v for k, v in changes.items()},
+        condition=condition,
+        on_fail=missing,
+    )
+    change.emit("tenant.updated", {"tenant_id": tenant_id}, tenant_id=tenant_id)
+    change.audit(
+        "tenant.update",
+        tenant_id=tenant_id,
+        target_type="tenant",
+        target_id=tenant_id,
+        details={"changed": sorted(set(changes) - {"updated_at"})},
+    )
+    change.commit()
+    return updated

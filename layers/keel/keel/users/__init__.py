@@ -1,0 +1,1 @@
+"""Users: profile, role, status, credentials."""

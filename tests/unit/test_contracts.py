@@ -1,0 +1,39 @@
+"""Contracts between the template, the code and the committed spec."""
+
+from __future__ import annotations
+
+import json
+
+from infra import openapi
+from infra.apps import api_modules
+from keel.http.auth import declared
+from tests.support.http import routes
+
+
+def test_committed_spec_matches_the_code() -> None:
+    assert openapi.SPEC_PATH.read_text() == openapi.render(openapi.build()), "run `make openapi`"
+
+
+def test_every_route_declares_its_permission_or_is_public() -> None:
+    missing = []
+    for code_uri, module in api_modules().items():
+        app = module.app
+        for route in [*app._static_routes, *app._dynamic_routes]:
+            if not declared(route.middlewares):
+                missing.append(f"{code_uri} {route.method} {route.path}")
+    assert missing == []
+
+
+def test_template_routes_and_spec_agree() -> None:
+    spec = json.loads(openapi.SPEC_PATH.read_text())
+    in_spec = {(m.upper(), p) for p, ops in spec["paths"].items() for m in ops}
+    in_template = {(r.method, r.path) for r in routes() if r.path != "$default"}
+    hidden = {("GET", "/openapi.json"), ("GET", "/docs")}
+    assert in_template - hidden == in_spec
+
+
+def test_operation_ids_are_unique_snake_case() -> None:
+    spec = json.loads(openapi.SPEC_PATH.read_text())
+    ids = [op["operationId"] for ops in spec["paths"].values() for op in ops.values()]
+    assert len(ids) == len(set(ids))
+    assert all(i == i.lower() and " " not in i for i in ids)

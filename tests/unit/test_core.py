@@ -1,0 +1,72 @@
+"""ids, clock, pagination, errors."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from keel.core import clock, ids
+from keel.core.errors import ErrorCode, KeelError
+from keel.core.pagination import decode_cursor, encode_cursor
+from keel.core.permissions import BUILTIN_ROLES, Permission
+from keel.core.principal import Principal
+
+
+def test_ids_sort_by_time() -> None:
+    clock.freeze(datetime(2026, 1, 1, tzinfo=UTC))
+    try:
+        first = ids.ulid()
+        clock.advance(milliseconds=1)
+        second = ids.ulid()
+    finally:
+        clock.unfreeze()
+    assert len(first) == 26
+    assert first < second
+
+
+def test_ulid_bounds_enclose_ids_of_their_millisecond() -> None:
+    moment = datetime(2026, 5, 5, tzinfo=UTC)
+    clock.freeze(moment)
+    try:
+        value = ids.ulid()
+    finally:
+        clock.unfreeze()
+    ms = int(moment.timestamp() * 1000)
+    assert ids.ulid_bound(ms, upper=False) <= value <= ids.ulid_bound(ms, upper=True)
+    assert ids.ulid_bound(ms + 1, upper=False) > value
+
+
+def test_tokens_are_at_least_128_bits() -> None:
+    assert len(ids.token()) >= 43  # 32 bytes, base64url
+
+
+def test_cursor_round_trip_and_partition_binding() -> None:
+    key = {"PK": "T#a", "SK": "USER#1"}
+    cursor = encode_cursor(key, "table:T#a")
+    assert decode_cursor(cursor, "table:T#a") == key
+    with pytest.raises(KeelError) as err:
+        decode_cursor(cursor, "table:T#b")
+    assert err.value.code is ErrorCode.API_005
+    with pytest.raises(KeelError):
+        decode_cursor("!!!", "table:T#a")
+
+
+def test_every_code_has_a_status() -> None:
+    assert all(400 <= c.status < 600 for c in ErrorCode)
+    assert ErrorCode.AUTH_001.status == 401
+
+
+def test_tenant_scope_hides_other_tenants() -> None:
+    p = Principal(tenant_id="t1", user_id="u", role="manager", permissions=frozenset())
+    assert p.tenant_scope(None) == "t1"
+    with pytest.raises(KeelError) as err:
+        p.tenant_scope("t2")
+    assert err.value.status == 404
+    root = Principal(tenant_id="platform", user_id="r", role="super_admin", permissions=frozenset(Permission))
+    assert root.tenant_scope("t2") == "t2"
+
+
+def test_only_super_admin_manages_tenants() -> None:
+    holders = [name for name, (_, perms) in BUILTIN_ROLES.items() if Permission.TENANTS_MANAGE in perms]
+    assert holders == ["super_admin"]
