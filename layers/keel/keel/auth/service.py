@@ -129,9 +129,9 @@ def refresh(principal: Principal, token: str) -> SessionOut:
 
 def activate(token: str, password: str, meta: RequestMeta) -> SessionOut:
     """Confirms the e-mail from the activation link, sets the password and signs the user in."""
-    passwords.check_baseline(password)
     change = Change(Principal.system())
     link = links.redeem(change.tx, token, links.ACTIVATION)
+    passwords.validate_new(password, tenant_id=link["tenant_id"], user_id=link["user_id"])
     user = users.get(link["tenant_id"], link["user_id"], consistent=True)
     if user is None or user.status is not UserStatus.PENDING_ACTIVATION:
         raise KeelError(ErrorCode.SAAS_012, "This link is invalid, used or expired")

@@ -4,6 +4,13 @@ Base table: PK / SK. Overloaded GSIs: GSI1 (GSI1PK, GSI1SK), GSI2, GSI3. `expire
 attribute (epoch seconds); DynamoDB reaps lazily, so readers check it too.
 Tenant-owned items live under `T#<tenant_id>`; nothing of one tenant shares a partition with
 another's.
+
+Every item that holds one user's data sits in the tenant partition with an SK that starts with
+`USER#<user_id>` (the user item is exactly that; its 2FA, password history, link pointers,
+preferences... are `USER#<user_id>#<KIND>...`), so exporting or erasing a user is one query.
+The exceptions, each findable from the user: sessions (GSI1 `user_sessions_index_pk`), the e-mail
+reservation (`email_pk`), link tokens (named by the `USER#..#LINK#..` pointers) and audit
+records (GSI1/GSI2 `audit_user_index_pk`).
 """
 
 from __future__ import annotations
@@ -22,6 +29,11 @@ TENANTS_INDEX_PK = "TENANTS"  # GSI1: every tenant, newest last (platform listin
 
 def user_sk(user_id: str) -> str:
     return f"USER#{user_id}"
+
+
+def user_part_sk(user_id: str, kind: str, *rest: str) -> str:
+    """An item that belongs to one user: `USER#<id>#<KIND>[#...]` (see the module docstring)."""
+    return "#".join((user_sk(user_id), kind.upper(), *rest))
 
 
 def email_pk(email: str) -> str:
@@ -69,7 +81,7 @@ LINK_SK = "LINK"
 
 def user_link_sk(user_id: str, purpose: str) -> str:
     """The user's current link of a purpose; issuing a new one replaces (and so revokes) it."""
-    return f"USER#{user_id}#LINK#{purpose}"
+    return user_part_sk(user_id, "LINK", purpose)
 
 
 # audit ----------------------------------------------------------------------------------------

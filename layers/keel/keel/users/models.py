@@ -30,6 +30,7 @@ class User(BaseModel):
     created_at: str
     updated_at: str
     last_login_at: str | None = None
+    two_factor_methods: list[str] = []  # confirmed 2FA methods (totp, sms, email)
     extra: dict[str, Any] = {}
 
 
