@@ -18,6 +18,7 @@ from keel.core.config import settings
 from keel.core.errors import ErrorCode, KeelError
 from keel.core.observability import logger, metrics, tracer
 from keel.core.principal import Principal, RequestMeta
+from keel.http import idempotency
 from keel.http.errors import error_response, from_keel_error, validation_details
 
 PRINCIPAL = "principal"
@@ -68,6 +69,7 @@ def allowed_methods(path: str) -> set[str]:
 
 def create_app() -> APIGatewayHttpResolver:
     app = APIGatewayHttpResolver(enable_validation=True)
+    app.use(middlewares=[idempotency.middleware])
 
     def request_id() -> str | None:
         try:
