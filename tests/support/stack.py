@@ -34,7 +34,7 @@ def _tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
     elif isinstance(node, yaml.SequenceNode):
         value = loader.construct_sequence(node, deep=True)
     else:
-        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+        value = loader.construct_mapping(node, deep=True)
     return {name: value}
 
 
@@ -116,7 +116,9 @@ def moto_stack() -> Iterator[Stack]:
     with mock_aws():
         resources = template()["Resources"]
         session = boto3.session.Session(region_name="us-east-1")
-        ddb, sns, sqs = session.client("dynamodb"), session.client("sns"), session.client("sqs")
+        ddb: Any = session.client("dynamodb")
+        sns: Any = session.client("sns")
+        sqs: Any = session.client("sqs")
         table_name = "keel-test"
         _create_table(ddb, table_name, resources["Table"]["Properties"])
         topic_arn = sns.create_topic(Name="keel-test-events")["TopicArn"]
@@ -124,7 +126,7 @@ def moto_stack() -> Iterator[Stack]:
         queues = {k: v for k, v in resources.items() if v["Type"] == "AWS::SQS::Queue"}
         for logical in sorted(queues, key=lambda k: "RedrivePolicy" in queues[k]["Properties"]):
             props = queues[logical]["Properties"]
-            attrs = {"VisibilityTimeout": str(props.get("VisibilityTimeout", 30))}
+            attrs: dict[str, Any] = {"VisibilityTimeout": str(props.get("VisibilityTimeout", 30))}
             redrive = props.get("RedrivePolicy")
             if redrive:
                 dlq = redrive["deadLetterTargetArn"]["Fn::GetAtt"][0]
