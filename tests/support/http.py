@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -11,6 +10,8 @@ from urllib.parse import urlencode
 
 from infra.apps import function_module
 from infra.lambda_events import LambdaContext, http_event
+from infra.local.gateway import Router
+from infra.local.template import routes
 from tests.support.stack import Stack, template
 
 
@@ -30,40 +31,14 @@ class Reply:
         return body.get("error", {}).get("code") if isinstance(body, dict) else None
 
 
-@dataclass(frozen=True)
-class Route:
-    method: str
-    path: str
-    code_uri: str
-    handler: str
-    pattern: re.Pattern[str]
-
-
 @lru_cache(maxsize=1)
-def routes() -> list[Route]:
-    found = []
-    for res in template()["Resources"].values():
-        if res["Type"] != "AWS::Serverless::Function":
-            continue
-        props = res["Properties"]
-        for ev in (props.get("Events") or {}).values():
-            if ev["Type"] != "HttpApi":
-                continue
-            path, method = ev["Properties"]["Path"], ev["Properties"]["Method"].upper()
-            regex = "^" + re.sub(r"\{([^/}]+)\}", r"(?P<\1>[^/]+)", path) + "$"
-            found.append(Route(method, path, props["CodeUri"], props["Handler"], re.compile(regex)))
-    # exact paths before templated ones, the catch-all last
-    return sorted(found, key=lambda r: (r.path == "$default", "{" in r.path))
+def router() -> Router:
+    return Router(routes(template()))
 
 
-def match(method: str, path: str) -> tuple[Route, dict[str, str]]:
-    for r in routes():
-        if r.path == "$default":
-            return r, {}
-        m = r.pattern.match(path)
-        if m and r.method in {method.upper(), "ANY"}:
-            return r, m.groupdict()
-    raise AssertionError("no $default route")
+def handler_of(function: str) -> tuple[str, str]:
+    props = template()["Resources"][function]["Properties"]
+    return props["CodeUri"], props["Handler"]
 
 
 class Api:
@@ -82,25 +57,26 @@ class Api:
         query: dict[str, Any] | None = None,
         ip: str = "203.0.113.10",
     ) -> Reply:
-        route, params = match(method, path)
+        found = router().match(method, path)
+        assert found is not None, "the template has a $default route"
         hdrs = {"content-type": "application/json", **(headers or {})}
         if token:
             hdrs["authorization"] = f"Bearer {token}"
         body = (
             raw_body if raw_body is not None else (json.dumps(json_body) if json_body is not None else None)
         )
+        qs = urlencode({k: v for k, v in (query or {}).items() if v is not None})
         event = http_event(
             method,
-            path,
-            route_key="$default" if route.path == "$default" else f"{route.method} {route.path}",
-            path_parameters=params or None,
-            query=urlencode({k: v for k, v in (query or {}).items() if v is not None}),
+            f"{path}?{qs}" if qs else path,
+            route_key=found.route.route_key,
+            path_parameters=found.path_parameters,
             headers=hdrs,
             body=body,
             source_ip=ip,
         )
-        module = function_module(route.code_uri, route.handler)
-        out = module.lambda_handler(event, LambdaContext(function_name=route.code_uri))
+        code_uri, handler = handler_of(found.route.function)
+        out = function_module(code_uri, handler).lambda_handler(event, LambdaContext(found.route.function))
         return Reply(
             out["statusCode"], {k.lower(): v for k, v in (out.get("headers") or {}).items()}, out["body"]
         )

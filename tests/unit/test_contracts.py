@@ -6,8 +6,9 @@ import json
 
 from infra import openapi
 from infra.apps import api_modules
+from infra.local.template import routes
 from keel.http.auth import declared
-from tests.support.http import routes
+from tests.support.stack import template
 
 
 def test_committed_spec_matches_the_code() -> None:
@@ -27,7 +28,7 @@ def test_every_route_declares_its_permission_or_is_public() -> None:
 def test_template_routes_and_spec_agree() -> None:
     spec = json.loads(openapi.SPEC_PATH.read_text())
     in_spec = {(m.upper(), p) for p, ops in spec["paths"].items() for m in ops}
-    in_template = {(r.method, r.path) for r in routes() if r.path != "$default"}
+    in_template = {(r.method, r.path) for r in routes(template()) if r.path != "$default"}
     hidden = {("GET", "/openapi.json"), ("GET", "/docs")}
     assert in_template - hidden == in_spec
 
