@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 
 from infra.apps import function_module
 from infra.lambda_events import LambdaContext, http_event
+from tests.support import secrets_watch
 from tests.support.stack import Stack, template
 
 
@@ -99,11 +100,17 @@ class Api:
             body=body,
             source_ip=ip,
         )
+        secrets_watch.scan(json_body)
+        if token:
+            secrets_watch.register(token)
         module = function_module(route.code_uri, route.handler)
         out = module.lambda_handler(event, LambdaContext(function_name=route.code_uri))
-        return Reply(
+        reply = Reply(
             out["statusCode"], {k.lower(): v for k, v in (out.get("headers") or {}).items()}, out["body"]
         )
+        if "json" in reply.headers.get("content-type", ""):
+            secrets_watch.scan(reply.json)
+        return reply
 
     def get(self, path: str, **kw: Any) -> Reply:
         return self.call("GET", path, **kw)

@@ -142,23 +142,38 @@ def check_history(password: str, *, tenant_id: str, user_id: str, field: str = "
 
 
 def record_change(
-    tx: Tx, *, tenant_id: str, user_id: str, old_hash: str | None, new_password: str, keep: int = 24
+    tx: Tx,
+    *,
+    tenant_id: str,
+    user_id: str,
+    old_hash: str | None,
+    new_password: str,
+    keep: int = 24,
+    must_change: bool = False,
 ) -> str:
     """Adds the new hash to the user item and the old one to the history, in `tx`; returns the hash.
 
-    Clears `must_change_password`; the caller ends sessions and audits.
+    Clears `must_change_password` (or sets it: a temporary password); the caller ends sessions and audits.
     """
     from keel.core import clock
     from keel.store import keys
 
     new_hash = hash_password(new_password)
     now = clock.iso()
+    expression = (
+        "SET password_hash = :h, password_changed_at = :now, updated_at = :now, password_strength = :st"
+    )
+    values: dict[str, Any] = {":h": new_hash, ":now": now, ":st": strength(new_password)}
+    if must_change:
+        expression += ", must_change_password = :t"
+        values[":t"] = True
+    else:
+        expression += " REMOVE must_change_password"
     tx.update(
         keys.tenant_pk(tenant_id),
         keys.user_sk(user_id),
-        "SET password_hash = :h, password_changed_at = :now, updated_at = :now, password_strength = :st"
-        " REMOVE must_change_password",
-        values={":h": new_hash, ":now": now, ":st": strength(new_password)},
+        expression,
+        values=values,
         condition="attribute_exists(PK)",
     )
     if old_hash:

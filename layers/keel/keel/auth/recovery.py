@@ -190,12 +190,7 @@ def admin_reset(principal: Principal, user_id: str, body: AdminResetIn, tenant_i
             user_id=user.user_id,
             old_hash=user.password_hash,
             new_password=body.temporary_password,
-        )
-        change.tx.update(
-            keys.tenant_pk(user.tenant_id),
-            keys.user_sk(user.user_id),
-            "SET must_change_password = :t",
-            values={":t": True},
+            must_change=True,
         )
         ended = sessions.end_all_for_user(change.tx, user.tenant_id, user.user_id)
     else:
