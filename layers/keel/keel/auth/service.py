@@ -88,8 +88,10 @@ def login(  # noqa: PLR0912, PLR0915 - the login rules read best in order, in on
     policy = settings.password_policy
     until = lockout.locked_until(first.get(lock_key))
     if until:
+        lockout.record_ip_failure(meta.ip)
         if user is not None:
             _failure_audit(user, meta, "login_locked")
+            suspicious.on_failed_login(user.tenant_id, user.user_id, meta, settings.ip_allowlist)
         raise lockout.locked_error(until)
     if not passwords.verify(user.password_hash if user else None, password) or user is None:
         lockout.record_ip_failure(meta.ip)
