@@ -40,3 +40,21 @@ def api(stack: Stack):  # type: ignore[no-untyped-def]
     from tests.support.http import Api
 
     return Api(stack)
+
+
+@pytest.fixture(autouse=True)
+def no_secrets_in_logs():  # type: ignore[no-untyped-def]
+    """Every test: no password, token, code, secret or full phone number in the logs it caused."""
+    from keel.core.observability import logger
+    from tests.support import secrets_watch
+
+    secrets_watch.reset()
+    handler = secrets_watch.Capture()
+    handler.setFormatter(logger.registered_formatter)
+    logger._logger.addHandler(handler)
+    try:
+        yield secrets_watch
+    finally:
+        logger._logger.removeHandler(handler)
+    leaks = secrets_watch.leaks()
+    assert not leaks, "secrets in logs:\n" + "\n".join(leaks)

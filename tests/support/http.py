@@ -12,6 +12,7 @@ from infra.apps import function_module
 from infra.lambda_events import LambdaContext, http_event
 from infra.local.gateway import Router
 from infra.local.template import routes
+from tests.support import secrets_watch
 from tests.support.stack import Stack, template
 
 
@@ -75,11 +76,17 @@ class Api:
             body=body,
             source_ip=ip,
         )
+        secrets_watch.scan(json_body)
+        if token:
+            secrets_watch.register(token)
         code_uri, handler = handler_of(found.route.function)
         out = function_module(code_uri, handler).lambda_handler(event, LambdaContext(found.route.function))
-        return Reply(
+        reply = Reply(
             out["statusCode"], {k.lower(): v for k, v in (out.get("headers") or {}).items()}, out["body"]
         )
+        if "json" in reply.headers.get("content-type", ""):
+            secrets_watch.scan(reply.json)
+        return reply
 
     def get(self, path: str, **kw: Any) -> Reply:
         return self.call("GET", path, **kw)

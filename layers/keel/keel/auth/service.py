@@ -1,42 +1,108 @@
-"""Login, logout, refresh and activation."""
+"""Login (lockout, status, expiry, 2FA challenge, tenant session settings, detection), verify_2fa,
+logout, refresh and activation.
+
+A login costs two reads before the password check: one BatchGetItem for what the e-mail names
+(its reservation, its failure counter, the IP's counter) and one for the user, the tenant's
+security settings and the user's known places (all in the tenant partition).
+"""
 
 from __future__ import annotations
 
-from keel.auth import links, passwords, sessions
-from keel.auth.models import SessionOut
-from keel.core import clock
+from datetime import timedelta
+from typing import Any
+
+from keel.auth import links, mfa, passwords, sessions
+from keel.auth.models import LoginOut, SessionOut
+from keel.auth.tokens import digest
+from keel.core import clock, ids
 from keel.core.errors import ErrorCode, KeelError
 from keel.core.principal import Principal, RequestMeta
-from keel.store import audit, keys
+from keel.security import lockout, suspicious
+from keel.security import repo as security
+from keel.security.models import Enforcement, SecuritySettings
+from keel.security.sms import masked
+from keel.security.sms import send as send_sms
+from keel.store import audit, keys, table
 from keel.store.change import Change
 from keel.users import repo as users
 from keel.users.models import User, UserOut, UserStatus
 
 REMEMBER_ME_SECONDS = 30 * 24 * 3600
+CHALLENGE_SECONDS = 10 * 60
+SETUP_SESSION_SECONDS = 15 * 60
+PASSWORD_CHANGE_LINK = "password_reset"  # noqa: S105 - a link purpose
+CHANGE_LINK_SECONDS = 15 * 60
+METHOD_ORDER = ("totp", "sms", "email")
 
 
 def _bad_credentials() -> KeelError:
     return KeelError(ErrorCode.AUTH_001, "Invalid e-mail or password")
 
 
-def login(email: str, password: str, meta: RequestMeta, *, remember_me: bool = False) -> SessionOut:
-    found = users.lookup_email(email)
-    user = users.get(*found, consistent=True) if found else None
-    if not passwords.verify(user.password_hash if user else None, password) or user is None:
+def _fetch(keys_: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+    return {(i["PK"], i["SK"]): i for i in table.batch_get(keys_)}
+
+
+def _failure_audit(user: User, meta: RequestMeta, event_type: str, **details: Any) -> None:
+    audit.write(
+        audit.build(
+            tenant_id=user.tenant_id,
+            actor_id=user.user_id,
+            action="auth.login",
+            event_type=event_type,
+            target_type="user",
+            target_id=user.user_id,
+            result="failure",
+            severity="warning",
+            meta=meta,
+            details=details,
+        )
+    )
+
+
+def login(  # noqa: PLR0912, PLR0915 - the login rules read best in order, in one place
+    email: str, password: str, meta: RequestMeta, *, remember_me: bool = False, method: str | None = None
+) -> LoginOut:
+    email_key, lock_key, ip_key = (
+        (keys.email_pk(email), keys.EMAIL_SK),
+        lockout.lockout_key(email),
+        lockout.ip_key(meta.ip),
+    )
+    first = _fetch([email_key, lock_key, ip_key])
+    lockout.check_ip(first.get(ip_key))
+    owner = first.get(email_key)
+    user: User | None = None
+    raw_user: dict[str, Any] = {}
+    places: dict[str, Any] | None = None
+    settings = SecuritySettings()
+    if owner:
+        tenant_pk = keys.tenant_pk(owner["tenant_id"])
+        user_key = (tenant_pk, keys.user_sk(owner["user_id"]))
+        settings_key = security.settings_key(owner["tenant_id"])
+        places_key = (tenant_pk, keys.known_places_sk(owner["user_id"]))
+        second = _fetch([user_key, settings_key, places_key])
+        raw_user = second.get(user_key) or {}
+        user = users.from_item(raw_user) if raw_user else None
+        settings = security.from_item(second.get(settings_key))
+        places = second.get(places_key)
+    policy = settings.password_policy
+    until = lockout.locked_until(first.get(lock_key))
+    if until:
+        lockout.record_ip_failure(meta.ip)
         if user is not None:
-            audit.write(
-                audit.build(
-                    tenant_id=user.tenant_id,
-                    actor_id=user.user_id,
-                    action="auth.login",
-                    event_type="login_failed",
-                    target_type="user",
-                    target_id=user.user_id,
-                    result="failure",
-                    severity="warning",
-                    meta=meta,
-                )
-            )
+            _failure_audit(user, meta, "login_locked")
+            suspicious.on_failed_login(user.tenant_id, user.user_id, meta, settings.ip_allowlist)
+        raise lockout.locked_error(until)
+    if not passwords.verify(user.password_hash if user else None, password) or user is None:
+        lockout.record_ip_failure(meta.ip)
+        locked = lockout.record_failure(email, first.get(lock_key), policy)
+        if user is not None:
+            _failure_audit(user, meta, "login_failed")
+            suspicious.on_failed_login(user.tenant_id, user.user_id, meta, settings.ip_allowlist)
+            if locked:
+                _account_locked(user, meta, locked)
+        if locked:
+            raise lockout.locked_error(locked)
         raise _bad_credentials()
     if user.status is UserStatus.SUSPENDED:
         raise KeelError(ErrorCode.AUTH_003)
@@ -44,21 +110,294 @@ def login(email: str, password: str, meta: RequestMeta, *, remember_me: bool = F
         raise KeelError(ErrorCode.AUTH_008)
     if user.status is not UserStatus.ACTIVE:
         raise _bad_credentials()
-    return _open_session(user, meta, remember_me=remember_me)
-
-
-def _open_session(user: User, meta: RequestMeta, *, remember_me: bool) -> SessionOut:
-    actor = Principal(
-        tenant_id=user.tenant_id, user_id=user.user_id, role=user.role, permissions=frozenset(), meta=meta
+    failures = first.get(lock_key)
+    if _password_expired(user, raw_user, settings):
+        raise _expired(user, meta)
+    methods = [m for m in METHOD_ORDER if m in user.two_factor_methods]
+    if methods:
+        return _challenge(user, meta, methods, method, remember_me=remember_me, clear_failures=bool(failures))
+    setup_needed = _two_factor_due(user, settings)
+    if setup_needed == "now":
+        raise _setup_required(user, meta)
+    out = open_session(
+        user, meta, settings, places, remember_me=remember_me, clear_failures=email if failures else None
     )
-    change = Change(actor)
+    out.two_factor_setup_required = setup_needed == "soon"
+    return out
+
+
+def _account_locked(user: User, meta: RequestMeta, until: int) -> None:
+    change = Change(Principal.system(user.tenant_id, "lockout").with_meta(meta))
+    change.audit(
+        "auth.lockout",
+        event_type="account_locked",
+        target_type="user",
+        target_id=user.user_id,
+        severity="warning",
+        details={"locked_until": until},
+    )
+    change.commit()
+
+
+def _password_expired(user: User, raw: dict[str, Any], settings: SecuritySettings) -> bool:
+    policy = settings.password_policy
+    if raw.get("must_change_password"):
+        return True
+    changed = clock.parse(user.password_changed_at) if user.password_changed_at else None
+    if changed is None:
+        return False
+    now = clock.now()
+    if policy.max_age_days and changed + timedelta(days=policy.max_age_days) <= now:
+        return True
+    forced = policy.force_reset_at
+    return forced is not None and changed < forced <= now
+
+
+def _expired(user: User, meta: RequestMeta) -> KeelError:
+    """AUTH_007, with a one-time token (15 min) for reset_password: the caller proved the password."""
+    change = Change(Principal.system(user.tenant_id, "auth").with_meta(meta))
+    token = links.issue(
+        change.tx,
+        tenant_id=user.tenant_id,
+        user_id=user.user_id,
+        purpose=PASSWORD_CHANGE_LINK,
+        ttl_seconds=CHANGE_LINK_SECONDS,
+    )
+    change.audit(
+        "auth.login",
+        event_type="password_expired",
+        target_type="user",
+        target_id=user.user_id,
+        result="failure",
+    )
+    change.commit()
+    return KeelError(
+        ErrorCode.AUTH_007,
+        "Password expired: set a new one with reset_password and this token",
+        details=[{"field": "password", "message": "expired", "reset_token": token}],
+    )
+
+
+def _two_factor_due(user: User, settings: SecuritySettings) -> str | None:
+    """None (not needed), "soon" (in the grace period) or "now" (login refused until set up)."""
+    tf = settings.two_factor
+    if user.two_factor_methods or tf.enforcement is not Enforcement.REQUIRED or user.role in tf.exempt_roles:
+        return None
+    since = tf.required_since or clock.now()
+    created = clock.parse(user.created_at)
+    start = max(since, created)
+    return "now" if start + timedelta(days=tf.grace_period_days) <= clock.now() else "soon"
+
+
+def _setup_required(user: User, meta: RequestMeta) -> KeelError:
+    """AUTH_005 with a short session that can only enrol a second factor."""
+    change = Change(Principal.system(user.tenant_id, "auth").with_meta(meta))
     new = sessions.start(
         change.tx,
         tenant_id=user.tenant_id,
         user_id=user.user_id,
         role=user.role,
         meta=meta,
-        absolute_seconds=REMEMBER_ME_SECONDS if remember_me else None,
+        absolute_seconds=SETUP_SESSION_SECONDS,
+        idle_seconds=SETUP_SESSION_SECONDS,
+        extra={"scope": sessions.SETUP_SCOPE},
+    )
+    change.audit(
+        "auth.login",
+        event_type="2fa_setup_required",
+        target_type="user",
+        target_id=user.user_id,
+        result="failure",
+    )
+    change.commit()
+    return KeelError(
+        ErrorCode.AUTH_005,
+        "Two-factor authentication is required: enrol with this setup token, then log in again",
+        details=[{"field": "two_factor", "message": "required", "setup_token": new.token}],
+    )
+
+
+def _challenge(
+    user: User,
+    meta: RequestMeta,
+    methods: list[str],
+    wanted: str | None,
+    *,
+    remember_me: bool,
+    clear_failures: bool,
+) -> LoginOut:
+    method = wanted if wanted in methods else methods[0]
+    token = "klc_" + ids.token(32)
+    token_hash = digest(token)
+    expires = clock.epoch() + CHALLENGE_SECONDS
+    item: dict[str, Any] = {
+        "PK": keys.challenge_pk(token_hash),
+        "SK": keys.CHALLENGE_SK,
+        "entity": "challenge",
+        "tenant_id": user.tenant_id,
+        "user_id": user.user_id,
+        "methods": methods,
+        "method": method,
+        "remember_me": remember_me,
+        "clear_failures": user.email if clear_failures else None,
+        "attempts": 0,
+        "expires_at": expires,
+    }
+    change = Change(Principal(user.tenant_id, user.user_id, user.role, frozenset(), meta=meta))
+    sent_to = None
+    if method == mfa.SMS:
+        phone = (mfa_item(user, mfa.SMS) or {}).get("phone")
+        if phone:
+            code = mfa.new_code()
+            item.update(code_hash=digest(code), code_expires=clock.epoch() + mfa.CODE_SECONDS)
+            send_sms(phone, f"Your Keel sign-in code is {code}. It expires in 10 minutes.")
+            sent_to = masked(phone)
+    elif method == mfa.EMAIL:
+        change.emit(
+            "auth.two_factor_code",
+            {"tenant_id": user.tenant_id, "user_id": user.user_id, "pk": item["PK"], "sk": item["SK"]},
+        )
+        sent_to = _mask_email(user.email)
+    change.tx.put(item)
+    change.audit(
+        "auth.login",
+        event_type="2fa_challenge",
+        target_type="user",
+        target_id=user.user_id,
+        details={"method": method},
+    )
+    change.commit()
+    return LoginOut(
+        two_factor_required=True,
+        challenge_token=token,
+        challenge_expires_at=expires,
+        methods=[*methods, mfa.BACKUP],
+        code_sent_to=sent_to,
+    )
+
+
+def _mask_email(email: str) -> str:
+    name, _, domain = email.partition("@")
+    return f"{name[:1]}***@{domain}"
+
+
+def mfa_item(user: User, method: str) -> dict[str, Any] | None:
+    return table.get(keys.tenant_pk(user.tenant_id), keys.mfa_sk(user.user_id, method), consistent=True)
+
+
+def verify_2fa(challenge_token: str, code: str, method: str | None, meta: RequestMeta) -> LoginOut:
+    pk, sk = keys.challenge_pk(digest(challenge_token)), keys.CHALLENGE_SK
+    challenge = table.get(pk, sk, consistent=True)
+    if not challenge:
+        raise mfa.wrong_code()
+    if int(challenge.get("attempts", 0)) >= mfa.MAX_ATTEMPTS:
+        table.delete(pk, sk)
+        raise mfa.too_many()
+    user = users.get(challenge["tenant_id"], challenge["user_id"], consistent=True)
+    if user is None or user.status is not UserStatus.ACTIVE:
+        raise mfa.wrong_code()
+    method = method or challenge["method"]
+    principal = Principal(user.tenant_id, user.user_id, user.role, frozenset(), meta=meta)
+    change = Change(principal)
+    try:
+        if method == mfa.BACKUP:
+            mfa.use_backup_code(change.tx, user.tenant_id, user.user_id, code)
+        elif method == mfa.TOTP and mfa.TOTP in challenge["methods"]:
+            secret = (mfa_item(user, mfa.TOTP) or {}).get("secret")
+            if not secret:
+                raise mfa.wrong_code()
+            mfa.use_totp(change.tx, user.tenant_id, user.user_id, secret, code)
+        elif method in (mfa.SMS, mfa.EMAIL) and method == challenge["method"]:
+            if not mfa.code_matches(challenge, code):
+                raise mfa.wrong_code()
+        else:
+            raise mfa.wrong_code()
+        change.tx.delete(pk, sk, condition="attribute_exists(PK)", on_fail=mfa.wrong_code())
+        second = _fetch(
+            [
+                security.settings_key(user.tenant_id),
+                (keys.tenant_pk(user.tenant_id), keys.known_places_sk(user.user_id)),
+            ]
+        )
+        settings = security.from_item(second.get(security.settings_key(user.tenant_id)))
+        places = second.get((keys.tenant_pk(user.tenant_id), keys.known_places_sk(user.user_id)))
+        return open_session(
+            user,
+            meta,
+            settings,
+            places,
+            remember_me=bool(challenge.get("remember_me")),
+            change=change,
+            clear_failures=challenge.get("clear_failures"),
+            details={"second_factor": method},
+        )
+    except KeelError as exc:
+        if exc.code is not ErrorCode.AUTH_006:
+            raise
+        attempts = mfa.count_attempt(pk, sk)
+        _failure_audit(user, meta, "2fa_failed", method=method, attempts=attempts)
+        if attempts >= mfa.MAX_ATTEMPTS:
+            table.delete(pk, sk)
+            raise mfa.too_many() from exc
+        raise
+
+
+def open_session(
+    user: User,
+    meta: RequestMeta,
+    settings: SecuritySettings,
+    places: dict[str, Any] | None,
+    *,
+    remember_me: bool,
+    change: Change | None = None,
+    clear_failures: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> LoginOut:
+    """A new session under the tenant's session settings; the oldest ends past the concurrent limit."""
+    actor = Principal(
+        tenant_id=user.tenant_id, user_id=user.user_id, role=user.role, permissions=frozenset(), meta=meta
+    )
+    change = change or Change(actor)
+    cfg = settings.sessions
+    live = sorted(
+        (
+            s
+            for s in sessions.for_user(user.tenant_id, user.user_id)
+            if sessions.is_live(s) and not s.get("actor_id")
+        ),
+        key=lambda s: (int(s["created_at"]), s["session_id"]),
+    )
+    session_id = ids.new_id("ses")
+    flags = suspicious.on_login(
+        change.tx,
+        tenant_id=user.tenant_id,
+        user_id=user.user_id,
+        session_id=session_id,
+        meta=meta,
+        allow=settings.ip_allowlist,
+        places=places,
+        live_sessions=live,
+    )
+    excess = live[: max(0, len(live) - cfg.max_concurrent + 1)]
+    for old in excess:
+        sessions.end(change.tx, old)
+        change.audit(
+            "session.terminate",
+            event_type="session_terminated",
+            target_type="session",
+            target_id=old["session_id"],
+            details={"reason": "max_concurrent_sessions", "user_id": user.user_id},
+        )
+    new = sessions.start(
+        change.tx,
+        tenant_id=user.tenant_id,
+        user_id=user.user_id,
+        role=user.role,
+        meta=meta,
+        absolute_seconds=REMEMBER_ME_SECONDS if remember_me else cfg.max_duration_minutes * 60,
+        idle_seconds=cfg.idle_timeout_minutes * 60,
+        extra={"flags": flags or None},
+        session_id=session_id,
     )
     now = clock.iso()
     change.tx.update(
@@ -68,17 +407,24 @@ def _open_session(user: User, meta: RequestMeta, *, remember_me: bool) -> Sessio
         values={":now": now},
         condition="attribute_exists(PK)",
     )
+    if clear_failures:
+        change.tx.delete(*lockout.lockout_key(clear_failures))
     change.audit(
-        "auth.login", event_type="login", target_type="session", target_id=new.session_id, details={}
+        "auth.login",
+        event_type="login",
+        target_type="session",
+        target_id=new.session_id,
+        details={**(details or {}), **({"suspicious": flags} if flags else {})},
     )
     change.commit()
     user.last_login_at = now
-    return SessionOut(
+    return LoginOut(
         token=new.token,
         session_id=new.session_id,
         expires_at=new.expires_at,
         idle_expires_at=new.idle_expires_at,
         user=UserOut.of(user),
+        suspicious=flags,
     )
 
 
@@ -98,7 +444,9 @@ def refresh(principal: Principal, token: str) -> SessionOut:
         raise KeelError(ErrorCode.AUTH_004, "Session expired or invalid")
     change = Change(principal)
     sessions.end(change.tx, item)
-    keep: dict[str, object] = {k: item[k] for k in ("actor_id", "impersonation_id") if k in item}
+    keep: dict[str, object] = {
+        k: item[k] for k in ("actor_id", "impersonation_id", "scope", "flags", "actor_tenant_id") if k in item
+    }
     new = sessions.start(
         change.tx,
         tenant_id=item["tenant_id"],
@@ -127,7 +475,7 @@ def refresh(principal: Principal, token: str) -> SessionOut:
     )
 
 
-def activate(token: str, password: str, meta: RequestMeta) -> SessionOut:
+def activate(token: str, password: str, meta: RequestMeta) -> LoginOut:
     """Confirms the e-mail from the activation link, sets the password and signs the user in."""
     change = Change(Principal.system())
     link = links.redeem(change.tx, token, links.ACTIVATION)
@@ -143,17 +491,21 @@ def activate(token: str, password: str, meta: RequestMeta) -> SessionOut:
     change.tx.update(
         keys.tenant_pk(user.tenant_id),
         keys.user_sk(user.user_id),
-        "SET #s = :active, password_hash = :h, password_changed_at = :now, updated_at = :now",
+        "SET #s = :active, password_hash = :h, password_changed_at = :now, updated_at = :now,"
+        " password_strength = :st",
         names={"#s": "status"},
         values={
             ":active": UserStatus.ACTIVE.value,
             ":pending": UserStatus.PENDING_ACTIVATION.value,
             ":h": passwords.hash_password(password),
             ":now": now,
+            ":st": passwords.strength(password),
         },
         condition="#s = :pending",
     )
     change.audit("auth.activate", event_type="account_activated", target_type="user", target_id=user.user_id)
     change.commit()
     user.status = UserStatus.ACTIVE
-    return _open_session(user, meta, remember_me=False)
+    user.password_changed_at = now
+    settings = security.get(user.tenant_id)
+    return open_session(user, meta, settings, None, remember_me=False)

@@ -84,13 +84,14 @@ def start(
     idle_seconds: int | None = None,
     created_at: int | None = None,
     extra: dict[str, Any] | None = None,
+    session_id: str | None = None,
 ) -> NewSession:
     """Adds a new session to `tx`; the caller commits it with the rest of the change."""
     s = settings()
     token = TOKEN_PREFIX + ids.token(32)
     item = session_item(
         token=token,
-        session_id=ids.new_id("ses"),
+        session_id=session_id or ids.new_id("ses"),
         tenant_id=tenant_id,
         user_id=user_id,
         role=role,
@@ -129,13 +130,19 @@ def authenticate(token: str, meta: RequestMeta) -> Principal:
     return principal_of(item, meta)
 
 
+SETUP_SCOPE = "2fa_setup"  # a session that may only set up 2FA (the tenant requires it)
+
+
 def principal_of(item: dict[str, Any], meta: RequestMeta) -> Principal:
     actor = item.get("actor_id")
+    restricted = item.get("scope") == SETUP_SCOPE
     return Principal(
         tenant_id=item["tenant_id"],
         user_id=item["user_id"],
         role=item["role"],
-        permissions=permissions_for(item["tenant_id"], item["role"]),
+        permissions=frozenset({"profile:self"})
+        if restricted
+        else permissions_for(item["tenant_id"], item["role"]),
         kind="impersonation" if actor else "session",
         session_id=item["session_id"],
         actor_id=actor,
@@ -157,6 +164,14 @@ def _touch(item: dict[str, Any]) -> None:
         )
 
 
+def is_live(item: dict[str, Any]) -> bool:
+    try:
+        _live(item)
+    except KeelError:
+        return False
+    return True
+
+
 def end(tx: Tx, item: dict[str, Any]) -> None:
     tx.delete(item["PK"], item["SK"])
 
@@ -165,9 +180,9 @@ def for_user(tenant_id: str, user_id: str) -> list[dict[str, Any]]:
     return list(table.query_all(keys.user_sessions_index_pk(tenant_id, user_id), index="GSI1"))
 
 
-def end_all_for_user(tx: Tx, tenant_id: str, user_id: str) -> int:
-    """Adds the deletion of every session of the user to `tx`; returns how many."""
-    found = for_user(tenant_id, user_id)
+def end_all_for_user(tx: Tx, tenant_id: str, user_id: str, *, keep: str | None = None) -> int:
+    """Adds the deletion of every session of the user to `tx` (but `keep`, a session id); returns how many."""
+    found = [s for s in for_user(tenant_id, user_id) if s["session_id"] != keep]
     for item in found:
         end(tx, item)
     return len(found)

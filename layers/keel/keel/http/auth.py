@@ -16,6 +16,7 @@ from keel.auth import sessions
 from keel.core.errors import ErrorCode, KeelError
 from keel.core.observability import logger
 from keel.core.permissions import Permission
+from keel.core.principal import Principal
 
 Middleware = Callable[[APIGatewayHttpResolver, NextMiddleware], Response]
 
@@ -39,10 +40,37 @@ def requires(permission: Permission | None) -> Middleware:
             caller.require(permission)
         app.append_context(**{PRINCIPAL: caller})
         logger.append_keys(tenant_id=caller.tenant_id, principal=caller.actor, acting_as=caller.acting_as)
-        return next_middleware(app)
+        if caller.kind != "impersonation":
+            return next_middleware(app)
+        try:
+            response = next_middleware(app)
+        except KeelError as exc:
+            _audit_impersonated_request(app, caller, exc.status)
+            raise
+        _audit_impersonated_request(app, caller, int(response.status_code))
+        return response
 
     middleware.permission = permission  # type: ignore[attr-defined]
     return middleware
+
+
+def _audit_impersonated_request(app: APIGatewayHttpResolver, caller: Principal, status: int) -> None:
+    """Every request made while impersonating is audited with both the actor and the user acted as."""
+    from keel.store import audit
+
+    audit.write(
+        audit.for_principal(
+            caller,
+            action="impersonation.request",
+            event_type="impersonation",
+            result="success" if status < 400 else "failure",
+            details={
+                "method": app.current_event.http_method,
+                "path": app.current_event.path,
+                "status": status,
+            },
+        )
+    )
 
 
 def public() -> Middleware:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from keel.auth import links
+from keel.auth import mailers as identity_mail
 from keel.core.config import settings
 from keel.core.observability import logger
 from keel.core.principal import Principal
@@ -58,6 +59,11 @@ def welcome_admin(event: DomainEvent) -> None:
 
 HANDLERS: dict[str, Callable[[DomainEvent], None]] = {
     "tenant.created": welcome_admin,
+    # identity and security (issue 3)
+    "auth.password_reset_requested": identity_mail.password_reset,
+    "auth.activation_requested": identity_mail.activation,
+    "auth.two_factor_code": identity_mail.two_factor_code,
+    "auth.password_changed": identity_mail.password_changed,
 }
 
 

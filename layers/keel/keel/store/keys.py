@@ -119,3 +119,62 @@ def idempotency_pk(consumer: str) -> str:
 def role_sk(role: str) -> str:
     """A tenant's custom role, under the tenant's partition."""
     return f"ROLE#{role}"
+
+
+# identity and security (issue 3) -------------------------------------------------------------
+SECURITY_SETTINGS_SK = "SETTINGS#security"  # under tenant_pk: password, 2FA, session, IP, impersonation
+
+
+def lockout_pk(email_digest: str) -> str:
+    """Failed-login counter of a login name (exists for unknown names too, so both look alike)."""
+    return f"LOCKOUT#{email_digest}"
+
+
+LOCKOUT_SK = "LOCKOUT"
+
+
+def ip_failures_pk(ip: str) -> str:
+    """Failed logins from one IP across the platform (throttle), one item per window."""
+    return f"IPFAIL#{ip}"
+
+
+def tenant_ip_failures_sk(ip: str) -> str:
+    """Under tenant_pk: failed logins from one IP against the tenant's accounts (detector)."""
+    return f"IPFAIL#{ip}"
+
+
+def challenge_pk(token_hash: str) -> str:
+    """A pending 2FA login challenge, found by its token's hash."""
+    return f"CHALLENGE#{token_hash}"
+
+
+CHALLENGE_SK = "CHALLENGE"
+
+
+def mfa_sk(user_id: str, method: str) -> str:
+    return user_part_sk(user_id, "MFA", method)
+
+
+def mfa_pending_sk(user_id: str, method: str) -> str:
+    return user_part_sk(user_id, "MFA", "PENDING", method)
+
+
+def backup_codes_sk(user_id: str) -> str:
+    return user_part_sk(user_id, "MFA", "BACKUP")
+
+
+def password_history_sk(user_id: str) -> str:
+    return user_part_sk(user_id, "PWHIST")
+
+
+def known_places_sk(user_id: str) -> str:
+    """IPs and countries a user has logged in from (new-location detection)."""
+    return user_part_sk(user_id, "PLACES")
+
+
+def suspicious_pk(tenant_id: str) -> str:
+    return f"T#{tenant_id}#SUSPICIOUS"
+
+
+def impersonation_sk(impersonation_id: str) -> str:
+    return f"IMPERSONATION#{impersonation_id}"

@@ -1,0 +1,132 @@
+"""Second factors: TOTP (pyotp, RFC 6238), SMS (Twilio) and e-mail codes, backup codes.
+
+State lives under the user: `USER#<id>#MFA#<method>` (confirmed), `...#MFA#PENDING#<method>`
+(enrolment in progress), `...#MFA#BACKUP` (hashes of the current backup codes). A TOTP code is
+accepted once (the last used time step is kept, with a condition); SMS and e-mail codes are
+stored hashed and expire in 10 minutes; each challenge or enrolment allows 5 wrong codes.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+import pyotp
+
+from keel.auth.tokens import digest
+from keel.core import clock
+from keel.core.errors import ErrorCode, KeelError
+from keel.store import keys, table
+from keel.store.table import Tx
+
+ISSUER = "Keel"
+CODE_SECONDS = 10 * 60
+MAX_ATTEMPTS = 5
+BACKUP_CODES = 10
+TOTP = "totp"
+SMS = "sms"
+EMAIL = "email"
+BACKUP = "backup_code"
+
+
+def wrong_code() -> KeelError:
+    return KeelError(ErrorCode.AUTH_006, "Invalid or expired 2FA code")
+
+
+def too_many() -> KeelError:
+    return KeelError(ErrorCode.SAAS_010, "Too many wrong codes; start again", headers={"Retry-After": "60"})
+
+
+def new_code() -> str:
+    return f"{secrets.randbelow(10**6):06d}"
+
+
+def new_totp_secret() -> str:
+    return pyotp.random_base32()
+
+
+def otpauth_uri(secret: str, email: str) -> str:
+    return pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=ISSUER)
+
+
+def totp_step(secret: str, code: str) -> int | None:
+    """The time step a code belongs to (now, or one step either side), or None."""
+    totp = pyotp.TOTP(secret)
+    now = clock.epoch()
+    for offset in (0, -1, 1):
+        at = now + offset * totp.interval
+        if secrets.compare_digest(totp.at(at), code.strip()):
+            return at // totp.interval
+    return None
+
+
+def use_totp(tx: Tx, tenant_id: str, user_id: str, secret: str, code: str, *, sk: str | None = None) -> None:
+    """Adds the single use of a TOTP code to `tx` (a code already used fails AUTH_006)."""
+    step = totp_step(secret, code)
+    if step is None:
+        raise wrong_code()
+    tx.update(
+        keys.tenant_pk(tenant_id),
+        sk or keys.mfa_sk(user_id, TOTP),
+        "SET last_step = :step",
+        condition="attribute_exists(PK) AND (attribute_not_exists(last_step) OR last_step < :step)",
+        values={":step": step},
+        on_fail=wrong_code(),
+    )
+
+
+def code_matches(item: dict[str, Any], code: str) -> bool:
+    expected = str(item.get("code_hash") or "")
+    fresh = int(item.get("code_expires", 0)) > clock.epoch()
+    return bool(expected) and fresh and secrets.compare_digest(expected, digest(code.strip()))
+
+
+def count_attempt(pk: str, sk: str) -> int:
+    """A failed-attempt counter (written even though the request is refused)."""
+    try:
+        updated = table.update(
+            pk,
+            sk,
+            "SET attempts = if_not_exists(attempts, :zero) + :one",
+            values={":zero": 0, ":one": 1},
+            condition="attribute_exists(PK)",
+        )
+    except KeelError:
+        return MAX_ATTEMPTS
+    return int(updated.get("attempts", 0))
+
+
+def new_backup_codes() -> list[str]:
+    alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
+    return [
+        "-".join("".join(secrets.choice(alphabet) for _ in range(5)) for _ in range(2))
+        for _ in range(BACKUP_CODES)
+    ]
+
+
+def put_backup_codes(tx: Tx, tenant_id: str, user_id: str, codes: list[str]) -> None:
+    tx.put(
+        {
+            "PK": keys.tenant_pk(tenant_id),
+            "SK": keys.backup_codes_sk(user_id),
+            "entity": "backup_codes",
+            "hashes": {digest(c) for c in codes},
+            "created_at": clock.iso(),
+        }
+    )
+
+
+def use_backup_code(tx: Tx, tenant_id: str, user_id: str, code: str) -> None:
+    h = digest(code.strip().lower())
+    tx.update(
+        keys.tenant_pk(tenant_id),
+        keys.backup_codes_sk(user_id),
+        "DELETE hashes :h",
+        condition="contains(hashes, :one)",
+        values={":h": {h}, ":one": h},
+        on_fail=wrong_code(),
+    )
+
+
+def user_mfa_items(tenant_id: str, user_id: str) -> list[dict[str, Any]]:
+    return list(table.query_all(keys.tenant_pk(tenant_id), sk_prefix=keys.user_part_sk(user_id, "MFA")))

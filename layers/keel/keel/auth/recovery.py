@@ -1,0 +1,260 @@
+"""Passwords after login: change, reset by e-mailed link, admin resets, forced resets; activation
+links sent again. Every new password goes through `passwords.validate_new` (policy + history);
+every change ends the user's other sessions.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from keel.auth import links, passwords, sessions
+from keel.auth.models import Accepted, Done
+from keel.core import clock
+from keel.core.errors import ErrorCode, KeelError, invalid, not_found
+from keel.core.permissions import Permission
+from keel.core.principal import Principal, RequestMeta
+from keel.security import lockout
+from keel.security import repo as security
+from keel.store import keys
+from keel.store.change import Change
+from keel.users import repo as users
+from keel.users.models import User, UserStatus
+
+RESET = "password_reset"
+RESET_LINK_SECONDS = 3600
+
+
+class AdminResetIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    mode: Literal["email", "temporary"] = Field(
+        description="email: send a reset link; temporary: set this password, to be changed at next login"
+    )
+    temporary_password: str | None = Field(default=None, max_length=1024)
+
+
+class ForceResetIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    user_id: str | None = Field(
+        default=None, max_length=64, description="One user; omit for the whole tenant"
+    )
+    effective_at: datetime | None = Field(
+        default=None, description="Tenant-wide: passwords set before this moment must change (default now)"
+    )
+    tenant_id: str | None = Field(default=None, max_length=64, description="Super admins only")
+
+
+class ForceResetOut(BaseModel):
+    scope: Literal["user", "tenant"]
+    effective_at: str
+    sessions_ended: int = 0
+
+
+def _not_impersonating(principal: Principal) -> None:
+    if principal.kind == "impersonation":
+        raise KeelError(ErrorCode.SAAS_005, "Not allowed while impersonating")
+
+
+def _user_in_scope(principal: Principal, user_id: str, tenant_id: str | None = None) -> User:
+    user = users.get(principal.tenant_scope(tenant_id), user_id, consistent=True)
+    if user is None or user.status is UserStatus.DELETED:
+        raise KeelError(ErrorCode.SAAS_002, "User not found")
+    return user
+
+
+def change_password(principal: Principal, current: str, new: str) -> Done:
+    principal.require(Permission.PROFILE)
+    _not_impersonating(principal)
+    user = _user_in_scope(principal, principal.user_id)
+    if not passwords.verify(user.password_hash, current):
+        from keel.store import audit
+
+        audit.write(
+            audit.for_principal(
+                principal,
+                action="auth.change_password",
+                event_type="password_change_failed",
+                target_type="user",
+                target_id=user.user_id,
+                result="failure",
+                severity="warning",
+            )
+        )
+        raise invalid("current_password", "Current password is wrong")
+    passwords.validate_new(new, tenant_id=user.tenant_id, user_id=user.user_id, field="new_password")
+    change = Change(principal)
+    passwords.record_change(
+        change.tx,
+        tenant_id=user.tenant_id,
+        user_id=user.user_id,
+        old_hash=user.password_hash,
+        new_password=new,
+    )
+    ended = sessions.end_all_for_user(change.tx, user.tenant_id, user.user_id, keep=principal.session_id)
+    change.emit("auth.password_changed", {"tenant_id": user.tenant_id, "user_id": user.user_id})
+    change.audit(
+        "auth.change_password",
+        event_type="password_changed",
+        target_type="user",
+        target_id=user.user_id,
+        details={"sessions_ended": ended},
+    )
+    change.commit()
+    return Done(sessions_ended=ended)
+
+
+def request_reset(email: str, meta: RequestMeta) -> Accepted:
+    """The same answer whether or not the address has an account; the mailer issues the link."""
+    found = users.lookup_email(email)
+    user = users.get(*found) if found else None
+    if user is None or user.status is not UserStatus.ACTIVE:
+        return Accepted()
+    change = Change(Principal.system(user.tenant_id, "auth").with_meta(meta))
+    change.emit("auth.password_reset_requested", {"tenant_id": user.tenant_id, "user_id": user.user_id})
+    change.audit(
+        "auth.request_password_reset",
+        event_type="password_reset_requested",
+        target_type="user",
+        target_id=user.user_id,
+    )
+    change.commit()
+    return Accepted()
+
+
+def reset(token: str, new: str, meta: RequestMeta) -> Done:
+    change = Change(Principal.system())
+    link = links.redeem(change.tx, token, RESET)
+    user = users.get(link["tenant_id"], link["user_id"], consistent=True)
+    if user is None or user.status is not UserStatus.ACTIVE:
+        raise KeelError(ErrorCode.SAAS_012, "This link is invalid, used or expired")
+    passwords.validate_new(new, tenant_id=user.tenant_id, user_id=user.user_id, field="new_password")
+    change.principal = Principal(user.tenant_id, user.user_id, user.role, frozenset(), meta=meta)
+    passwords.record_change(
+        change.tx,
+        tenant_id=user.tenant_id,
+        user_id=user.user_id,
+        old_hash=user.password_hash,
+        new_password=new,
+    )
+    ended = sessions.end_all_for_user(change.tx, user.tenant_id, user.user_id)
+    lockout.clear(change.tx, user.email)
+    change.emit("auth.password_changed", {"tenant_id": user.tenant_id, "user_id": user.user_id})
+    change.audit(
+        "auth.reset_password",
+        event_type="password_reset",
+        target_type="user",
+        target_id=user.user_id,
+        details={"sessions_ended": ended},
+    )
+    change.commit()
+    return Done(sessions_ended=ended)
+
+
+def resend_activation(email: str, meta: RequestMeta) -> Accepted:
+    found = users.lookup_email(email)
+    user = users.get(*found) if found else None
+    if user is None or user.status is not UserStatus.PENDING_ACTIVATION:
+        return Accepted()
+    change = Change(Principal.system(user.tenant_id, "auth").with_meta(meta))
+    change.emit("auth.activation_requested", {"tenant_id": user.tenant_id, "user_id": user.user_id})
+    change.audit(
+        "auth.resend_activation",
+        event_type="activation_requested",
+        target_type="user",
+        target_id=user.user_id,
+    )
+    change.commit()
+    return Accepted()
+
+
+def admin_reset(principal: Principal, user_id: str, body: AdminResetIn, tenant_id: str | None = None) -> Done:
+    principal.require(Permission.SECURITY_MANAGE)
+    _not_impersonating(principal)
+    user = _user_in_scope(principal, user_id, tenant_id)
+    change = Change(principal)
+    ended = 0
+    if body.mode == "temporary":
+        if not body.temporary_password:
+            raise invalid("temporary_password", "Required when mode is temporary")
+        passwords.validate_new(
+            body.temporary_password,
+            tenant_id=user.tenant_id,
+            user_id=user.user_id,
+            field="temporary_password",
+        )
+        passwords.record_change(
+            change.tx,
+            tenant_id=user.tenant_id,
+            user_id=user.user_id,
+            old_hash=user.password_hash,
+            new_password=body.temporary_password,
+            must_change=True,
+        )
+        ended = sessions.end_all_for_user(change.tx, user.tenant_id, user.user_id)
+    else:
+        if user.status is not UserStatus.ACTIVE:
+            raise KeelError(ErrorCode.SAAS_011, "Only active users can reset their password by e-mail")
+        change.emit("auth.password_reset_requested", {"tenant_id": user.tenant_id, "user_id": user.user_id})
+    change.audit(
+        "security.admin_reset_password",
+        event_type="password_reset_by_admin",
+        tenant_id=user.tenant_id,
+        target_type="user",
+        target_id=user.user_id,
+        details={"mode": body.mode, "sessions_ended": ended},
+    )
+    change.commit()
+    return Done(sessions_ended=ended)
+
+
+def force_reset(principal: Principal, body: ForceResetIn) -> ForceResetOut:
+    principal.require(Permission.SECURITY_MANAGE)
+    _not_impersonating(principal)
+    tenant_id = principal.tenant_scope(body.tenant_id)
+    change = Change(principal)
+    if body.user_id:
+        if body.effective_at is not None:
+            raise invalid("effective_at", "Only for a tenant-wide reset")
+        user = _user_in_scope(principal, body.user_id, tenant_id)
+        change.tx.update(
+            keys.tenant_pk(tenant_id),
+            keys.user_sk(user.user_id),
+            "SET must_change_password = :t",
+            values={":t": True},
+            condition="attribute_exists(PK)",
+        )
+        ended = sessions.end_all_for_user(change.tx, tenant_id, user.user_id)
+        effective = clock.iso()
+        change.audit(
+            "security.force_password_reset",
+            event_type="password_reset_forced",
+            tenant_id=tenant_id,
+            target_type="user",
+            target_id=user.user_id,
+            details={"sessions_ended": ended},
+        )
+        change.commit()
+        return ForceResetOut(scope="user", effective_at=effective, sessions_ended=ended)
+    moment = body.effective_at or clock.now()
+    if moment.tzinfo is None:
+        raise invalid("effective_at", "Give a time zone (e.g. Z)")
+    policy = security.get(tenant_id).password_policy.model_copy(update={"force_reset_at": moment})
+    security.put_section(change.tx, tenant_id, "password_policy", policy, principal.actor)
+    change.audit(
+        "security.force_password_reset",
+        event_type="password_reset_forced",
+        tenant_id=tenant_id,
+        target_type="tenant",
+        target_id=tenant_id,
+        details={"effective_at": clock.iso(moment)},
+    )
+    change.commit()
+    return ForceResetOut(scope="tenant", effective_at=clock.iso(moment))
+
+
+def must_exist(user: User | None) -> User:
+    if user is None:
+        raise not_found("User")
+    return user

@@ -1,0 +1,92 @@
+"""Failed logins: per login name (lockout) and per IP (throttle), the same for unknown names.
+
+The counter is keyed by the hash of the e-mail address, so an address with no account counts,
+locks and answers exactly like one with an account. A lock lifts itself at `locked_until`;
+`unlock_user` deletes the counter.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from keel.auth.tokens import digest
+from keel.core import clock
+from keel.core.errors import ErrorCode, KeelError
+from keel.security.models import PasswordPolicy
+from keel.store import keys, table
+from keel.store.table import Tx
+
+IP_WINDOW_SECONDS = 15 * 60
+IP_LIMIT = 50  # failed logins from one IP per window before every login from it is throttled
+COUNTER_TTL = 24 * 3600
+
+
+def lockout_key(email: str) -> tuple[str, str]:
+    return keys.lockout_pk(digest(email.strip().lower())), keys.LOCKOUT_SK
+
+
+def ip_key(ip: str | None) -> tuple[str, str]:
+    return keys.ip_failures_pk(ip or "unknown"), f"W#{clock.epoch() // IP_WINDOW_SECONDS}"
+
+
+def locked_until(item: dict[str, Any] | None) -> int | None:
+    until = int((item or {}).get("locked_until") or 0)
+    return until if until > clock.epoch() else None
+
+
+def locked_error(until: int) -> KeelError:
+    return KeelError(
+        ErrorCode.AUTH_002,
+        "Account locked after too many failed attempts; try again later",
+        headers={"Retry-After": str(max(1, until - clock.epoch()))},
+    )
+
+
+def check_ip(item: dict[str, Any] | None) -> None:
+    if item and int(item.get("count", 0)) >= IP_LIMIT:
+        raise KeelError(
+            ErrorCode.SAAS_010, "Too many failed logins from this address", headers={"Retry-After": "900"}
+        )
+
+
+def record_failure(email: str, item: dict[str, Any] | None, policy: PasswordPolicy) -> int | None:
+    """Counts one failure; returns the lock's end when this failure locks the account."""
+    now = clock.epoch()
+    pk, sk = lockout_key(email)
+    stale = item is not None and item.get("locked_until") and int(item["locked_until"]) <= now
+    if stale or item is None:
+        failures = 1
+        table.put({"PK": pk, "SK": sk, "entity": "lockout", "failures": 1, "expires_at": now + COUNTER_TTL})
+    else:
+        updated = table.update(
+            pk,
+            sk,
+            "SET failures = if_not_exists(failures, :zero) + :one, expires_at = :exp",
+            values={":zero": 0, ":one": 1, ":exp": now + COUNTER_TTL},
+        )
+        failures = int(updated["failures"])
+    if failures < policy.lockout_threshold:
+        return None
+    until = now + policy.lockout_minutes * 60
+    table.update(
+        pk,
+        sk,
+        "SET locked_until = :until, expires_at = :exp",
+        values={":until": until, ":exp": max(until, now + COUNTER_TTL)},
+    )
+    return until
+
+
+def record_ip_failure(ip: str | None) -> None:
+    pk, sk = ip_key(ip)
+    table.update(
+        pk,
+        sk,
+        "SET #c = if_not_exists(#c, :zero) + :one, expires_at = :exp, entity = :e",
+        names={"#c": "count"},
+        values={":zero": 0, ":one": 1, ":exp": clock.epoch() + IP_WINDOW_SECONDS * 2, ":e": "ip_failures"},
+    )
+
+
+def clear(tx: Tx, email: str) -> None:
+    tx.delete(*lockout_key(email))
