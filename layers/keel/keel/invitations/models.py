@@ -21,7 +21,7 @@ class Invitation(BaseModel):
     status: InvitationStatus = "pending"
     invited_by: str
     created_at: str
-    expires_at: str
+    ends_at: str = Field(description="When the link stops working (`expires_at` is the table's TTL name)")
     expires_epoch: int
     sent_count: int = 1
     accepted_at: str | None = None

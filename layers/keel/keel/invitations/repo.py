@@ -39,6 +39,7 @@ def current_status(inv: Invitation) -> InvitationStatus:
 def out(inv: Invitation) -> InvitationOut:
     data = inv.model_dump()
     data["status"] = current_status(inv)
+    data["expires_at"] = inv.ends_at
     if inv.status != "accepted":
         data["user_id"] = None
     return InvitationOut.model_validate(data)

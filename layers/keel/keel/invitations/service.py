@@ -107,7 +107,7 @@ def create(principal: Principal, tenant_id: str | None, body: InvitationCreate) 
         role=body.role,
         invited_by=principal.actor,
         created_at=clock.iso(),
-        expires_at=_at(expires),
+        ends_at=_at(expires),
         expires_epoch=expires,
     )
     change = Change(principal)
@@ -124,7 +124,7 @@ def create(principal: Principal, tenant_id: str | None, body: InvitationCreate) 
         tenant_id=scoped,
         target_type="invitation",
         target_id=inv.invitation_id,
-        details={"role": inv.role, "expires_at": inv.expires_at},
+        details={"role": inv.role, "expires_at": inv.ends_at},
     )
     change.commit()
     return repo.out(inv)
@@ -180,7 +180,7 @@ def resend(principal: Principal, tenant_id: str | None, invitation_id: str) -> I
     updated = inv.model_copy(
         update={
             "expires_epoch": expires,
-            "expires_at": _at(expires),
+            "ends_at": _at(expires),
             "sent_count": inv.sent_count + 1,
         }
     )
@@ -188,9 +188,9 @@ def resend(principal: Principal, tenant_id: str | None, invitation_id: str) -> I
     change.tx.update(
         keys.tenant_pk(inv.tenant_id),
         keys.invitation_sk(inv.invitation_id),
-        "SET expires_epoch = :e, expires_at = :ea, sent_count = :n",
+        "SET expires_epoch = :e, ends_at = :ea, sent_count = :n",
         names={"#s": "status"},
-        values={":e": expires, ":ea": updated.expires_at, ":n": updated.sent_count, ":p": "pending"},
+        values={":e": expires, ":ea": updated.ends_at, ":n": updated.sent_count, ":p": "pending"},
         condition="#s = :p",
         on_fail=_not_pending(inv),
     )
@@ -211,7 +211,7 @@ def resend(principal: Principal, tenant_id: str | None, invitation_id: str) -> I
         tenant_id=inv.tenant_id,
         target_type="invitation",
         target_id=inv.invitation_id,
-        details={"expires_at": updated.expires_at, "sent_count": updated.sent_count},
+        details={"expires_at": updated.ends_at, "sent_count": updated.sent_count},
     )
     change.commit()
     return repo.out(updated)

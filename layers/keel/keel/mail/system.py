@@ -139,7 +139,7 @@ def send_invitation(event: DomainEvent) -> None:
             text=(
                 f"Hello {invitation.name or ''},\n\nYou are invited to join "
                 f"{event.data.get('tenant_name') or 'your organisation'} as {invitation.role}.\n"
-                f"Accept and choose your password here (expires {invitation.expires_at}):\n\n"
+                f"Accept and choose your password here (expires {invitation.ends_at}):\n\n"
                 f"{settings().public_base_url}/invitations/accept?token={token}\n\n"
                 "Through the API: POST /invitations/accept with the token and your password.\n"
             ),
