@@ -30,7 +30,7 @@ def test_list_roles_shows_builtins_and_custom(api: Api) -> None:
         "stock_clerk",
     } <= set(names)
     assert "super_admin" not in names
-    assert [r["name"] for r in api.get("/roles", token=root.token).json["items"]][0] == "super_admin"
+    assert api.get("/roles", token=root.token).json["items"][0]["name"] == "super_admin"
     assert "stock_clerk" not in [r["name"] for r in api.get("/roles", token=other.token).json["items"]]
     across = api.get("/roles", token=root.token, query={"tenant_id": boss.tenant_id}).json["items"]
     assert "stock_clerk" in [r["name"] for r in across]
@@ -172,7 +172,8 @@ def test_bulk_change_roles_reports_each_user(api: Api) -> None:
     assert reply.status == 200, reply.text
     results = {r["user_id"]: r for r in reply.json["results"]}
     assert (reply.json["changed"], reply.json["failed"]) == (2, 3)
-    assert results[a.user_id]["ok"] and results[a.user_id]["from_role"] == "pharmacist"
+    assert results[a.user_id]["ok"]
+    assert results[a.user_id]["from_role"] == "pharmacist"
     assert results[b.user_id]["ok"]
     assert results["usr_missing"]["code"] == "SAAS_002"
     assert results[other.user_id]["code"] == "SAAS_002"  # another tenant's user: not found, no leak
