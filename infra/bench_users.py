@@ -70,7 +70,7 @@ def _seed(tenant_id: str) -> None:
         )
     client = table.client()
     for i in range(0, len(items), 25):
-        request = {
+        request: Any = {
             table.table_name(): [{"PutRequest": {"Item": table.serialize(it)}} for it in items[i : i + 25]]
         }
         while request:
