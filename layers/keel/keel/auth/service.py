@@ -488,13 +488,15 @@ def activate(token: str, password: str, meta: RequestMeta) -> LoginOut:
     )
     change.principal = actor
     now = clock.iso()
+    index_expr, index_values = users.status_index_set(user, UserStatus.ACTIVE)  # list indexes follow
     change.tx.update(
         keys.tenant_pk(user.tenant_id),
         keys.user_sk(user.user_id),
         "SET #s = :active, password_hash = :h, password_changed_at = :now, updated_at = :now,"
-        " password_strength = :st",
+        " password_strength = :st, " + index_expr,
         names={"#s": "status"},
         values={
+            **index_values,
             ":active": UserStatus.ACTIVE.value,
             ":pending": UserStatus.PENDING_ACTIVATION.value,
             ":h": passwords.hash_password(password),

@@ -36,15 +36,21 @@ MANAGER = "manager"
 
 _TENANT_ADMIN = frozenset(Permission) - {Permission.TENANTS_MANAGE}
 
+# --- users and roles (issue 4): pharmacy roles of guides 000/001, dental practice roles of guide 002
+_STAFF = frozenset(
+    {Permission.PROFILE, Permission.USERS_READ, Permission.ROLES_READ, Permission.TENANTS_READ}
+)
+
 BUILTIN_ROLES: dict[str, tuple[str, frozenset[Permission]]] = {
     SUPER_ADMIN: ("Super Admin", frozenset(Permission)),
     MANAGER: ("Pharmacy Manager", _TENANT_ADMIN),
-    "pharmacist": (
-        "Pharmacist",
-        frozenset({Permission.PROFILE, Permission.USERS_READ, Permission.TENANTS_READ}),
-    ),
+    "pharmacist": ("Pharmacist", _STAFF),
     "cashier": ("Cashier", frozenset({Permission.PROFILE})),
-    "technician": ("Technician", frozenset({Permission.PROFILE})),
+    "technician": ("Technician", frozenset({Permission.PROFILE, Permission.TENANTS_READ})),
+    "practice_admin": ("Practice Admin", _TENANT_ADMIN),
+    "dentist": ("Dentist", _STAFF),
+    "lab_technician": ("Lab Technician", frozenset({Permission.PROFILE, Permission.TENANTS_READ})),
+    "front_desk": ("Front Desk", _STAFF),
 }
 
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from keel.auth import links
 from keel.auth import mailers as identity_mail
+from keel.core import clock
 from keel.core.config import settings
 from keel.core.observability import logger
 from keel.core.principal import Principal
@@ -57,6 +58,97 @@ def welcome_admin(event: DomainEvent) -> None:
     logger.info("activation mail sent", extra={"user_id": user_id, "tenant_id": tenant_id})
 
 
+# --- users and invitations (issue 4) ----------------------------------------------------------
+
+
+def _issue_link(tenant_id: str, user_id: str, purpose: str, ttl_seconds: int, action: str) -> str:
+    change = Change(Principal.system(tenant_id, "mailer"))
+    token = links.issue(
+        change.tx, tenant_id=tenant_id, user_id=user_id, purpose=purpose, ttl_seconds=ttl_seconds
+    )
+    change.audit(
+        action,
+        event_type=action.rsplit(".", maxsplit=1)[-1],
+        tenant_id=tenant_id,
+        target_type="user",
+        target_id=user_id,
+    )
+    change.commit()
+    return token
+
+
+def activate_created_user(event: DomainEvent) -> None:
+    """user.created (by an admin): the new user gets an activation link."""
+    tenant_id, user_id = event.data["tenant_id"], event.data["user_id"]
+    user = users.get(tenant_id, user_id)
+    if user is None or user.status is not UserStatus.PENDING_ACTIVATION:
+        return
+    ttl = settings().activation_link_seconds
+    token = _issue_link(tenant_id, user_id, links.ACTIVATION, ttl, "user.activation_sent")
+    send(
+        Mail(
+            to=user.email,
+            subject="Your Keel account: activate it",
+            text=(
+                f"Hello {user.name},\n\nAn account was created for you. Activate it and choose your password "
+                f"here (the link works once and expires in {ttl // 86400} days):\n\n"
+                f"{settings().public_base_url}/activate?token={token}\n\n"
+                "Through the API: POST /auth/activate with the token and your new password.\n"
+            ),
+        )
+    )
+    logger.info("activation mail sent", extra={"user_id": user_id, "tenant_id": tenant_id})
+
+
+def verify_new_email(event: DomainEvent) -> None:
+    """user.email_change_requested: a confirmation link goes to the new address."""
+    from keel.users.service import EMAIL_CHANGE, EMAIL_CHANGE_SECONDS
+
+    tenant_id, user_id = event.data["tenant_id"], event.data["user_id"]
+    user = users.get(tenant_id, user_id)
+    if user is None or not user.pending_email:
+        return
+    token = _issue_link(tenant_id, user_id, EMAIL_CHANGE, EMAIL_CHANGE_SECONDS, "user.email_change_sent")
+    send(
+        Mail(
+            to=user.pending_email,
+            subject="Confirm your new e-mail address",
+            text=(
+                f"Hello {user.name},\n\nConfirm this address as your new login e-mail (the link expires in "
+                f"24 hours):\n\n{settings().public_base_url}/confirm-email?token={token}\n\n"
+                "Through the API: POST /users/email-change/confirm with the token.\n"
+            ),
+        )
+    )
+
+
+def send_invitation(event: DomainEvent) -> None:
+    """invitation.created / invitation.resent: the invitee gets a link that expires with the invitation."""
+    from keel.invitations import repo as invitations
+
+    tenant_id, invitation_id = event.data["tenant_id"], event.data["invitation_id"]
+    invitation = invitations.get(tenant_id, invitation_id)
+    if invitation is None or invitations.current_status(invitation) != "pending":
+        logger.info("invitation mail not needed", extra={"invitation_id": invitation_id})
+        return
+    ttl = invitation.expires_epoch - clock.epoch()
+    token = _issue_link(tenant_id, invitation.user_id, invitations.PURPOSE, ttl, "invitation.sent")
+    send(
+        Mail(
+            to=invitation.email,
+            subject=f"You are invited to {event.data.get('tenant_name') or 'Keel'}",
+            text=(
+                f"Hello {invitation.name or ''},\n\nYou are invited to join "
+                f"{event.data.get('tenant_name') or 'your organisation'} as {invitation.role}.\n"
+                f"Accept and choose your password here (expires {invitation.ends_at}):\n\n"
+                f"{settings().public_base_url}/invitations/accept?token={token}\n\n"
+                "Through the API: POST /invitations/accept with the token and your password.\n"
+            ),
+        )
+    )
+    logger.info("invitation mail sent", extra={"invitation_id": invitation_id, "tenant_id": tenant_id})
+
+
 HANDLERS: dict[str, Callable[[DomainEvent], None]] = {
     "tenant.created": welcome_admin,
     # identity and security (issue 3)
@@ -64,6 +156,11 @@ HANDLERS: dict[str, Callable[[DomainEvent], None]] = {
     "auth.activation_requested": identity_mail.activation,
     "auth.two_factor_code": identity_mail.two_factor_code,
     "auth.password_changed": identity_mail.password_changed,
+    # users and invitations (issue 4)
+    "user.created": activate_created_user,
+    "user.email_change_requested": verify_new_email,
+    "invitation.created": send_invitation,
+    "invitation.resent": send_invitation,
 }
 
 

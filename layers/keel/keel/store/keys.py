@@ -10,7 +10,9 @@ Every item that holds one user's data sits in the tenant partition with an SK th
 preferences... are `USER#<user_id>#<KIND>...`), so exporting or erasing a user is one query.
 The exceptions, each findable from the user: sessions (GSI1 `user_sessions_index_pk`), the e-mail
 reservation (`email_pk`), link tokens (named by the `USER#..#LINK#..` pointers) and audit
-records (GSI1/GSI2 `audit_user_index_pk`).
+records (GSI1/GSI2 `audit_user_index_pk`), the user-search entries (`user_search_pk`, keys derived
+from the user's e-mail and name), the invitation that created the user (`invitation_sk` of
+`invitation_id_for(user_id)`) and a due temporary suspension (`SUSPENSIONS_DUE_PK`).
 """
 
 from __future__ import annotations
@@ -178,3 +180,52 @@ def suspicious_pk(tenant_id: str) -> str:
 
 def impersonation_sk(impersonation_id: str) -> str:
     return f"IMPERSONATION#{impersonation_id}"
+
+
+# users, roles, invitations, data requests (issue 4) -----------------------------------------
+# User item indexes (one Query per page for every list_users filter; see README "Users: access patterns"):
+#   GSI1 users_index_pk(t)            / "<created>#<user>"            all users by registration
+#   GSI2 users_role_index_pk(t, role) / "<status>#<created>#<user>"   by role (+ status, + date range)
+#   GSI3 users_status_index_pk(t, s)  / "<created>#<user>"            by status (+ date range)
+
+
+def users_role_index_pk(tenant_id: str, role: str) -> str:
+    return f"T#{tenant_id}#USERS#ROLE#{role}"
+
+
+def users_status_index_pk(tenant_id: str, status: str) -> str:
+    return f"T#{tenant_id}#USERS#STATUS#{status}"
+
+
+def user_search_pk(tenant_id: str) -> str:
+    """Search entries: SK `E#<email>#<user>` and `N#<name suffix>#<user>`, lower-cased (prefix search)."""
+    return f"T#{tenant_id}#USERSEARCH"
+
+
+def invitation_sk(invitation_id: str) -> str:
+    return f"INVITE#{invitation_id}"
+
+
+INVITATION_SK_PREFIX = "INVITE#"
+
+
+def invitation_email_sk(email: str) -> str:
+    """One pending invitation per address per tenant (a guard item)."""
+    return f"INVITE_EMAIL#{email.strip().lower()}"
+
+
+def invitation_id_for(user_id: str) -> str:
+    """An invitation and the user it creates share their ULID: `inv_<ulid>` <-> `usr_<ulid>`."""
+    return "inv_" + user_id.split("_", 1)[1]
+
+
+def user_id_for(invitation_id: str) -> str:
+    return "usr_" + invitation_id.split("_", 1)[1]
+
+
+SUSPENSIONS_DUE_PK = "SUSPENSIONS#DUE"  # SK "<until>#<tenant>#<user>": temporary suspensions to lift
+
+
+def deletions_pk(tenant_id: str) -> str:
+    """The deletion log (SK `LOG#<ulid>`) and deletions in progress (SK `PROGRESS#<user>`)."""
+    return f"T#{tenant_id}#DELETIONS"

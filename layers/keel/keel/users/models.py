@@ -1,11 +1,15 @@
-"""The user as stored and as shown."""
+"""The user as stored and as shown, and the requests of the user routes."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, EmailStr
+import phonenumbers
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+
+ROLE_PATTERN = r"^[a-z][a-z0-9_]{1,39}$"
 
 
 class UserStatus(StrEnum):
@@ -15,22 +19,39 @@ class UserStatus(StrEnum):
     DELETED = "deleted"
 
 
+SuspensionReason = Literal[
+    "policy_violation", "security_concern", "account_compromise", "billing_issue", "other"
+]
+
+
+class Suspension(BaseModel):
+    reason: SuspensionReason
+    notes: str | None = None
+    until: str | None = Field(default=None, description="ISO time it lifts itself; absent: indefinite")
+    by: str
+    at: str
+    previous_status: UserStatus = UserStatus.ACTIVE
+
+
 class User(BaseModel):
     """Stored shape (password hash included); never returned by the API as is."""
 
     user_id: str
     tenant_id: str
-    email: EmailStr
+    email: str
     name: str
     role: str
     status: UserStatus = UserStatus.PENDING_ACTIVATION
     phone: str | None = None
+    notification_email: str | None = None
+    pending_email: str | None = None
     password_hash: str | None = None
     password_changed_at: str | None = None
     created_at: str
     updated_at: str
     last_login_at: str | None = None
     two_factor_methods: list[str] = []  # confirmed 2FA methods (totp, sms, email)
+    suspension: Suspension | None = None
     extra: dict[str, Any] = {}
 
 
@@ -50,3 +71,126 @@ class UserOut(BaseModel):
     @classmethod
     def of(cls, user: User) -> UserOut:
         return cls.model_validate(user.model_dump(include=set(cls.model_fields)))
+
+
+class TenantSummary(BaseModel):
+    tenant_id: str
+    name: str
+    plan: str = Field(description="The tenant's subscription plan")
+
+
+class UserDetail(UserOut):
+    """get_user: profile, role and its permissions, tenant and plan, status, 2FA, last login."""
+
+    notification_email: str | None = None
+    pending_email: str | None = Field(default=None, description="New e-mail awaiting verification")
+    permissions: list[str]
+    tenant: TenantSummary | None = None
+    two_factor_enabled: bool
+    two_factor_methods: list[str]
+    suspension: Suspension | None = None
+    updated_at: str
+
+
+def e164(value: str | None) -> str | None:
+    """A phone number in E.164 (`+` and country code required); ValueError names what is wrong."""
+    if value is None:
+        return None
+    try:
+        parsed = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException as exc:
+        raise ValueError("phone must be an international number such as +2348012345678") from exc
+    if not phonenumbers.is_valid_number(parsed):
+        raise ValueError("phone is not a valid number")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+class UserCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    email: EmailStr
+    name: str = Field(min_length=1, max_length=120)
+    role: str = Field(pattern=ROLE_PATTERN)
+    phone: str | None = Field(default=None, max_length=32, description="E.164 after normalisation")
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        return e164(value)
+
+
+class UserUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(default=None, min_length=1, max_length=120)
+    phone: str | None = Field(default=None, max_length=32, description="E.164 after normalisation")
+    notification_email: EmailStr | None = None
+    email: EmailStr | None = Field(
+        default=None, description="Login e-mail: changes only once confirmed from a link sent to it"
+    )
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        return e164(value)
+
+
+class EmailChangeConfirm(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    token: str = Field(min_length=10, max_length=200)
+
+
+class UserFilter(BaseModel):
+    tenant_id: str | None = None
+    role: str | None = None
+    status: UserStatus | None = None
+    registered_from: date | datetime | None = None
+    registered_to: date | datetime | None = None
+    q: str | None = None
+
+
+class RoleChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    role: str = Field(pattern=ROLE_PATTERN)
+    reason: str = Field(min_length=3, max_length=500)
+
+
+class RoleHistoryEntry(BaseModel):
+    user_id: str
+    from_role: str
+    to_role: str
+    reason: str
+    changed_by: str
+    changed_at: str
+
+
+class BulkRoleChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    user_ids: list[str] = Field(min_length=1, max_length=100)
+    role: str = Field(pattern=ROLE_PATTERN)
+    reason: str = Field(min_length=3, max_length=500)
+
+
+class BulkItemResult(BaseModel):
+    user_id: str
+    ok: bool
+    from_role: str | None = None
+    code: str | None = None
+    message: str | None = None
+
+
+class BulkRoleChangeResult(BaseModel):
+    role: str
+    changed: int
+    failed: int
+    results: list[BulkItemResult]
+
+
+class SuspendRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: SuspensionReason
+    until: datetime | None = Field(default=None, description="Lifts itself then; omit for indefinite")
+    notes: str | None = Field(default=None, max_length=2000)
+
+
+class UnsuspendRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=3, max_length=500)

@@ -1,0 +1,77 @@
+"""Invitation routes: invite, list, resend, revoke, and accept (public, from the mailed link)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from keel.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from keel.core.permissions import Permission
+from keel.core.principal import Principal
+from keel.http import create_app, entrypoint, principal, public, request_meta, requires
+from keel.invitations import service
+from keel.invitations.models import InvitationAccept, InvitationCreate, InvitationOut, InvitationStatus
+from keel.users.models import UserOut
+
+app = create_app()
+
+TenantParam = Annotated[str | None, Query(max_length=64, description="Super admins: another tenant")]
+
+
+@app.post(
+    "/invitations",
+    operation_id="create_invitation",
+    middlewares=[requires(Permission.INVITATIONS_MANAGE)],
+    tags=["invitations"],
+)
+def create_invitation(body: InvitationCreate, tenant_id: TenantParam = None) -> Response[InvitationOut]:
+    created = service.create(principal(app), tenant_id, body)
+    return Response(status_code=201, body=created, content_type="application/json")
+
+
+@app.get(
+    "/invitations",
+    operation_id="list_invitations",
+    middlewares=[requires(Permission.INVITATIONS_MANAGE)],
+    tags=["invitations"],
+)
+def list_invitations(
+    tenant_id: TenantParam = None,
+    status: Annotated[InvitationStatus | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> Page[InvitationOut]:
+    return service.list_invitations(principal(app), tenant_id, status, limit, cursor)
+
+
+@app.post(
+    "/invitations/accept", operation_id="accept_invitation", middlewares=[public()], tags=["invitations"]
+)
+def accept_invitation(body: InvitationAccept) -> Response[UserOut]:
+    caller = Principal.system(job="invitations").with_meta(request_meta(app))
+    return Response(status_code=201, body=service.accept(body, caller), content_type="application/json")
+
+
+@app.post(
+    "/invitations/<invitation_id>/resend",
+    operation_id="resend_invitation",
+    middlewares=[requires(Permission.INVITATIONS_MANAGE)],
+    tags=["invitations"],
+)
+def resend_invitation(invitation_id: str, tenant_id: TenantParam = None) -> InvitationOut:
+    return service.resend(principal(app), tenant_id, invitation_id)
+
+
+@app.post(
+    "/invitations/<invitation_id>/revoke",
+    operation_id="revoke_invitation",
+    middlewares=[requires(Permission.INVITATIONS_MANAGE)],
+    tags=["invitations"],
+)
+def revoke_invitation(invitation_id: str, tenant_id: TenantParam = None) -> InvitationOut:
+    return service.revoke(principal(app), tenant_id, invitation_id)
+
+
+lambda_handler = entrypoint(app)

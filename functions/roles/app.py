@@ -1,0 +1,44 @@
+"""Role routes: built-in and custom roles and their permissions."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from keel.core.pagination import Page
+from keel.core.permissions import Permission
+from keel.http import create_app, entrypoint, principal, requires
+from keel.roles import service
+from keel.roles.models import RoleCreate, RoleOut, RoleUpdate
+
+app = create_app()
+
+TenantParam = Annotated[str | None, Query(max_length=64, description="Super admins: another tenant")]
+
+
+@app.get("/roles", operation_id="list_roles", middlewares=[requires(Permission.ROLES_READ)], tags=["roles"])
+def list_roles(tenant_id: TenantParam = None) -> Page[RoleOut]:
+    return service.list_roles(principal(app), tenant_id)
+
+
+@app.post(
+    "/roles", operation_id="create_role", middlewares=[requires(Permission.ROLES_WRITE)], tags=["roles"]
+)
+def create_role(body: RoleCreate, tenant_id: TenantParam = None) -> Response[RoleOut]:
+    role = service.create_role(principal(app), tenant_id, body)
+    return Response(status_code=201, body=role, content_type="application/json")
+
+
+@app.patch(
+    "/roles/<role>",
+    operation_id="update_role",
+    middlewares=[requires(Permission.ROLES_WRITE)],
+    tags=["roles"],
+)
+def update_role(role: str, body: RoleUpdate, tenant_id: TenantParam = None) -> RoleOut:
+    return service.update_role(principal(app), tenant_id, role, body)
+
+
+lambda_handler = entrypoint(app)

@@ -1,0 +1,1 @@
+"""Invitations: an e-mailed, expiring link that creates an account in the inviting tenant."""

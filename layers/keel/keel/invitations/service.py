@@ -1,0 +1,318 @@
+"""Invitation rules: invite an address to a role, resend, revoke, accept (sets the password under
+the tenant's policy and activates the account at once: the link proved the address)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from keel.auth import links, passwords
+from keel.core import clock, ids
+from keel.core.errors import ErrorCode, KeelError, not_found
+from keel.core.pagination import Page
+from keel.core.permissions import Permission
+from keel.core.principal import Principal
+from keel.invitations import repo
+from keel.invitations.models import Invitation, InvitationAccept, InvitationCreate, InvitationOut
+from keel.roles import service as roles
+from keel.store import keys, table
+from keel.store.change import Change
+from keel.store.table import Tx
+from keel.tenants import repo as tenants
+from keel.users import repo as users
+from keel.users.models import User, UserOut, UserStatus
+from keel.users.service import count_new_user
+
+DAY = 24 * 3600
+
+
+def _at(epoch: int) -> str:
+    return clock.iso(datetime.fromtimestamp(epoch, UTC))
+
+
+def _not_pending(inv: Invitation) -> KeelError:
+    status = repo.current_status(inv)
+    if status in {"revoked", "accepted"}:
+        return KeelError(ErrorCode.SAAS_011, f"The invitation is {status}")
+    return KeelError(ErrorCode.SAAS_011, "The invitation changed meanwhile; reload and retry")
+
+
+def _gone() -> KeelError:
+    return KeelError(ErrorCode.SAAS_012, "This invitation is invalid, revoked, used or expired")
+
+
+def _tenant_name(tenant_id: str) -> str | None:
+    tenant = tenants.get(tenant_id)
+    return tenant.name if tenant else None
+
+
+def _guard(tx: Tx, inv: Invitation) -> None:
+    """At most one live invitation per address per tenant."""
+    tx.put(
+        {
+            "PK": keys.tenant_pk(inv.tenant_id),
+            "SK": keys.invitation_email_sk(inv.email),
+            "entity": "invitation_guard",
+            "invitation_id": inv.invitation_id,
+            "expires_epoch": inv.expires_epoch,
+        },
+        condition="attribute_not_exists(PK) OR expires_epoch <= :now OR invitation_id = :id",
+        values={":now": clock.epoch(), ":id": inv.invitation_id},
+        on_fail=KeelError(
+            ErrorCode.SAAS_011,
+            "This address already has a pending invitation; resend or revoke it",
+            details=[{"field": "email", "message": "already invited"}],
+        ),
+    )
+
+
+def _drop_guard(tx: Tx, inv: Invitation) -> None:
+    tx.delete(
+        keys.tenant_pk(inv.tenant_id),
+        keys.invitation_email_sk(inv.email),
+        condition="attribute_not_exists(PK) OR invitation_id = :id",
+        values={":id": inv.invitation_id},
+        on_fail=KeelError(ErrorCode.SAAS_011, "Concurrent invitation change; retry"),
+    )
+
+
+def _revoke_link(tx: Tx, inv: Invitation) -> None:
+    pointer = table.get(keys.tenant_pk(inv.tenant_id), keys.user_link_sk(inv.user_id, repo.PURPOSE))
+    if pointer:
+        tx.delete(keys.link_token_pk(pointer["token_hash"]), keys.LINK_SK)
+        tx.delete(pointer["PK"], pointer["SK"])
+
+
+def create(principal: Principal, tenant_id: str | None, body: InvitationCreate) -> InvitationOut:
+    principal.require(Permission.INVITATIONS_MANAGE)
+    scoped = principal.tenant_scope(tenant_id)
+    roles.assignable(principal, scoped, body.role)
+    email = str(body.email)
+    found = users.lookup_email(email)
+    if found:
+        where = "in this tenant" if found[0] == scoped else "on the platform"
+        raise KeelError(
+            ErrorCode.SAAS_011,
+            f"This address already has an account {where}",
+            details=[{"field": "email", "message": "already has an account"}],
+        )
+    ulid = ids.ulid()
+    expires = clock.epoch() + body.expires_in_days * DAY
+    inv = Invitation(
+        invitation_id=f"inv_{ulid}",
+        tenant_id=scoped,
+        user_id=f"usr_{ulid}",
+        email=email,
+        name=body.name,
+        role=body.role,
+        invited_by=principal.actor,
+        created_at=clock.iso(),
+        ends_at=_at(expires),
+        expires_epoch=expires,
+    )
+    change = Change(principal)
+    change.tx.put(repo.item(inv), condition="attribute_not_exists(PK)")
+    _guard(change.tx, inv)
+    change.emit(
+        "invitation.created",
+        {"tenant_id": scoped, "invitation_id": inv.invitation_id, "tenant_name": _tenant_name(scoped)},
+        tenant_id=scoped,
+    )
+    change.audit(
+        "invitation.create",
+        event_type="invitation_created",
+        tenant_id=scoped,
+        target_type="invitation",
+        target_id=inv.invitation_id,
+        details={"role": inv.role, "expires_at": inv.ends_at},
+    )
+    change.commit()
+    return repo.out(inv)
+
+
+def list_invitations(
+    principal: Principal, tenant_id: str | None, status: str | None, limit: int, cursor: str | None
+) -> Page[InvitationOut]:
+    """One Query per page; `expired` is a pending invitation past its end (a filter on the page)."""
+    principal.require(Permission.INVITATIONS_MANAGE)
+    scoped = principal.tenant_scope(tenant_id)
+    query: dict[str, Any] = {
+        "sk_prefix": keys.INVITATION_SK_PREFIX,
+        "limit": limit,
+        "cursor": cursor,
+        "newest_first": True,
+    }
+    now = clock.epoch()
+    if status == "pending":
+        query.update(
+            filter_expression="#s = :p AND expires_epoch > :now", values={":p": "pending", ":now": now}
+        )
+    elif status == "expired":
+        query.update(
+            filter_expression="#s = :p AND expires_epoch <= :now", values={":p": "pending", ":now": now}
+        )
+    elif status:
+        query.update(filter_expression="#s = :x", values={":x": status})
+    if status:
+        query["names"] = {"#s": "status"}
+    page = table.query(keys.tenant_pk(scoped), **query)
+    return Page[InvitationOut](
+        items=[repo.out(repo.from_item(i)) for i in page.items], next_cursor=page.next_cursor
+    )
+
+
+def _load(principal: Principal, tenant_id: str | None, invitation_id: str) -> Invitation:
+    scoped = principal.tenant_scope(tenant_id)
+    inv = repo.get(scoped, invitation_id, consistent=True)
+    if inv is None:
+        raise not_found("Invitation")
+    return inv
+
+
+def resend(principal: Principal, tenant_id: str | None, invitation_id: str) -> InvitationOut:
+    """A fresh link with a fresh expiry; the old link stops working in the same transaction."""
+    principal.require(Permission.INVITATIONS_MANAGE)
+    inv = _load(principal, tenant_id, invitation_id)
+    if inv.status != "pending":
+        raise _not_pending(inv)
+    days = max(1, round((inv.expires_epoch - int(clock.parse(inv.created_at).timestamp())) / DAY))
+    expires = clock.epoch() + days * DAY
+    updated = inv.model_copy(
+        update={
+            "expires_epoch": expires,
+            "ends_at": _at(expires),
+            "sent_count": inv.sent_count + 1,
+        }
+    )
+    change = Change(principal)
+    change.tx.update(
+        keys.tenant_pk(inv.tenant_id),
+        keys.invitation_sk(inv.invitation_id),
+        "SET expires_epoch = :e, ends_at = :ea, sent_count = :n",
+        names={"#s": "status"},
+        values={":e": expires, ":ea": updated.ends_at, ":n": updated.sent_count, ":p": "pending"},
+        condition="#s = :p",
+        on_fail=_not_pending(inv),
+    )
+    _guard(change.tx, updated)
+    _revoke_link(change.tx, inv)
+    change.emit(
+        "invitation.resent",
+        {
+            "tenant_id": inv.tenant_id,
+            "invitation_id": inv.invitation_id,
+            "tenant_name": _tenant_name(inv.tenant_id),
+        },
+        tenant_id=inv.tenant_id,
+    )
+    change.audit(
+        "invitation.resend",
+        event_type="invitation_resent",
+        tenant_id=inv.tenant_id,
+        target_type="invitation",
+        target_id=inv.invitation_id,
+        details={"expires_at": updated.ends_at, "sent_count": updated.sent_count},
+    )
+    change.commit()
+    return repo.out(updated)
+
+
+def revoke(principal: Principal, tenant_id: str | None, invitation_id: str) -> InvitationOut:
+    principal.require(Permission.INVITATIONS_MANAGE)
+    inv = _load(principal, tenant_id, invitation_id)
+    if inv.status != "pending":
+        raise _not_pending(inv)
+    now = clock.iso()
+    change = Change(principal)
+    change.tx.update(
+        keys.tenant_pk(inv.tenant_id),
+        keys.invitation_sk(inv.invitation_id),
+        "SET #s = :r, revoked_at = :now",
+        names={"#s": "status"},
+        values={":r": "revoked", ":now": now, ":p": "pending"},
+        condition="#s = :p",
+        on_fail=_not_pending(inv),
+    )
+    _drop_guard(change.tx, inv)
+    _revoke_link(change.tx, inv)
+    change.emit(
+        "invitation.revoked",
+        {"tenant_id": inv.tenant_id, "invitation_id": inv.invitation_id},
+        tenant_id=inv.tenant_id,
+    )
+    change.audit(
+        "invitation.revoke",
+        event_type="invitation_revoked",
+        tenant_id=inv.tenant_id,
+        target_type="invitation",
+        target_id=inv.invitation_id,
+    )
+    change.commit()
+    return repo.out(inv.model_copy(update={"status": "revoked", "revoked_at": now}))
+
+
+def accept(body: InvitationAccept, principal: Principal) -> UserOut:
+    """The invitee sets a password (tenant policy) and the account is active at once (410 if the
+    invitation is expired, revoked or already used)."""
+    change = Change(principal)
+    link = links.redeem(change.tx, body.token, repo.PURPOSE)
+    inv = repo.get(link["tenant_id"], keys.invitation_id_for(link["user_id"]), consistent=True)
+    if inv is None or repo.current_status(inv) != "pending":
+        raise _gone()
+    passwords.validate_new(body.password, tenant_id=inv.tenant_id, user_id=inv.user_id)
+    if roles.find(inv.tenant_id, inv.role) is None:
+        raise KeelError(
+            ErrorCode.SAAS_003, f"The invited role {inv.role!r} no longer exists; ask for a new invitation"
+        )
+    now = clock.iso()
+    user = User(
+        user_id=inv.user_id,
+        tenant_id=inv.tenant_id,
+        email=inv.email,
+        name=body.name or inv.name or inv.email.split("@")[0],
+        role=inv.role,
+        status=UserStatus.ACTIVE,
+        password_hash=passwords.hash_password(body.password),
+        password_changed_at=now,
+        created_at=now,
+        updated_at=now,
+    )
+    change.principal = Principal(
+        tenant_id=user.tenant_id,
+        user_id=user.user_id,
+        role=user.role,
+        permissions=frozenset(),
+        meta=principal.meta,
+    )
+    count_new_user(change.tx, inv.tenant_id)
+    users.add_new_user(change.tx, user)
+    change.tx.update(
+        keys.tenant_pk(inv.tenant_id),
+        keys.invitation_sk(inv.invitation_id),
+        "SET #s = :a, accepted_at = :now",
+        names={"#s": "status"},
+        values={":a": "accepted", ":now": now, ":p": "pending"},
+        condition="#s = :p",
+        on_fail=_gone(),
+    )
+    _drop_guard(change.tx, inv)
+    change.emit(
+        "user.created",
+        {"tenant_id": inv.tenant_id, "user_id": user.user_id, "role": user.role},
+        tenant_id=inv.tenant_id,
+    )
+    change.emit(
+        "invitation.accepted",
+        {"tenant_id": inv.tenant_id, "invitation_id": inv.invitation_id, "user_id": user.user_id},
+        tenant_id=inv.tenant_id,
+    )
+    change.audit(
+        "invitation.accept",
+        event_type="invitation_accepted",
+        tenant_id=inv.tenant_id,
+        target_type="user",
+        target_id=user.user_id,
+        details={"invitation_id": inv.invitation_id, "role": user.role},
+    )
+    change.commit()
+    return UserOut.of(user)

@@ -1,0 +1,35 @@
+"""Shapes of the data-request routes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class UserDataExport(BaseModel):
+    exported_at: str
+    tenant_id: str
+    user_id: str
+    user: dict[str, Any] = Field(description="The profile (secrets such as the password hash left out)")
+    items: list[dict[str, Any]] = Field(description="Every other item held about the user, by kind")
+    sessions: list[dict[str, Any]]
+    invitation: dict[str, Any] | None = None
+    audit_records: list[dict[str, Any]] = Field(description="Audited actions by or about the user")
+
+
+class DeletionRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=3, max_length=500, description="The verified request, e.g. its ticket id")
+
+
+class DeletionLogEntry(BaseModel):
+    log_id: str
+    tenant_id: str
+    user_id: str
+    requested_by: str
+    reason: str
+    requested_at: str
+    completed_at: str
+    deleted: list[str] = Field(description="What was erased, in order")
+    counts: dict[str, int] = Field(description="Items erased or anonymised per kind")

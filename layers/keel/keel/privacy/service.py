@@ -1,0 +1,337 @@
+"""Exporting and erasing one user's data.
+
+Erasure runs in dependency order (notifications, sessions, tokens, 2FA, other per-user items,
+the invitation, audit records, profile). A progress item (`deletions_pk`, `PROGRESS#<user>`)
+records which steps are done and how many items each touched, in the same transaction as the
+writes it counts, so a deletion interrupted half-way finishes when run again and its counts stay
+exact. Audit records keep their ids, actions and targets and lose their personal fields; that is
+the only change ever made to an audit record. The log entry is written with the tombstone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from keel.auth import sessions
+from keel.core import clock, ids
+from keel.core.errors import ErrorCode, KeelError
+from keel.core.pagination import Page
+from keel.core.permissions import Permission
+from keel.core.principal import Principal
+from keel.privacy.models import DeletionLogEntry, DeletionRequest, UserDataExport
+from keel.store import audit, keys, table
+from keel.store.change import Change
+from keel.store.table import Tx
+from keel.users import repo as users
+from keel.users.models import UserStatus
+from keel.users.service import _guard_last_super_admin, load, require_self_or, user_not_found
+
+STEPS = ("notifications", "sessions", "tokens", "two_factor", "other", "invitation", "audit", "profile")
+CHUNK = 90  # writes per transaction, leaving room for the progress update
+_SECRET_MARKERS = ("hash", "secret", "code")
+_KEY_ATTRS = {"PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "GSI3PK", "GSI3SK"}
+PII_DETAIL_KEYS = {"email", "name", "phone", "notes", "new_email", "old_email", "pending_email", "address"}
+
+
+def _clean(item: dict[str, Any]) -> dict[str, Any]:
+    return {
+        k: v
+        for k, v in item.items()
+        if k not in _KEY_ATTRS and not any(m in k.lower() for m in _SECRET_MARKERS)
+    }
+
+
+def _kind(sk: str) -> str:
+    parts = sk.split("#")
+    return parts[2].upper() if len(parts) > 2 else "PROFILE"
+
+
+def _step_of(kind: str) -> str:
+    if kind.startswith(("NOTIF", "INBOX")):
+        return "notifications"
+    if kind in {"LINK", "TOKEN", "OTP"}:
+        return "tokens"
+    if kind.startswith(("2FA", "TWOFA", "TOTP", "MFA", "BACKUP")):
+        return "two_factor"
+    return "other"
+
+
+def _parts(tenant_id: str, user_id: str) -> list[dict[str, Any]]:
+    return list(table.query_all(keys.tenant_pk(tenant_id), sk_prefix=keys.user_sk(user_id) + "#"))
+
+
+def _audit_records(tenant_id: str, user_id: str) -> list[dict[str, Any]]:
+    pk = keys.audit_user_index_pk(tenant_id, user_id)
+    found = {i["SK"]: i for i in table.query_all(pk, index="GSI1")}
+    found.update({i["SK"]: i for i in table.query_all(pk, index="GSI2")})
+    return [found[k] for k in sorted(found)]
+
+
+# export -------------------------------------------------------------------------------------
+
+
+def export(principal: Principal, tenant_id: str | None, user_id: str) -> UserDataExport:
+    require_self_or(principal, user_id, Permission.DATA_REQUESTS)
+    user = load(principal, tenant_id, user_id)
+    profile = table.get(keys.tenant_pk(user.tenant_id), keys.user_sk(user_id)) or {}
+    invitation = table.get(
+        keys.tenant_pk(user.tenant_id), keys.invitation_sk(keys.invitation_id_for(user_id))
+    )
+    result = UserDataExport(
+        exported_at=clock.iso(),
+        tenant_id=user.tenant_id,
+        user_id=user_id,
+        user=_clean(profile),
+        items=[{"kind": _kind(i["SK"]), **_clean(i)} for i in _parts(user.tenant_id, user_id)],
+        sessions=[_clean(s) for s in sessions.for_user(user.tenant_id, user_id)],
+        invitation=_clean(invitation) if invitation else None,
+        audit_records=[_clean(r) for r in _audit_records(user.tenant_id, user_id)],
+    )
+    audit.write(
+        audit.for_principal(
+            principal,
+            tenant_id=user.tenant_id,
+            action="user.data_export",
+            event_type="data_exported",
+            target_type="user",
+            target_id=user_id,
+        )
+    )
+    return result
+
+
+# erasure ------------------------------------------------------------------------------------
+
+
+def _progress_key(tenant_id: str, user_id: str) -> tuple[str, str]:
+    return keys.deletions_pk(tenant_id), f"PROGRESS#{user_id}"
+
+
+def _run_chunks(tenant_id: str, user_id: str, step: str, ops: list[Callable[[Tx], None]]) -> None:
+    """The step's writes in transactions, each counting itself on the progress item; the last
+    one also marks the step done."""
+    pk, sk = _progress_key(tenant_id, user_id)
+    chunks = [ops[i : i + CHUNK] for i in range(0, len(ops), CHUNK)] or [[]]
+    for n, chunk in enumerate(chunks):
+        tx = Tx()
+        for op in chunk:
+            op(tx)
+        last = n == len(chunks) - 1
+        tx.update(
+            pk,
+            sk,
+            "ADD #c :n" + (", done :step" if last else ""),
+            names={"#c": f"count_{step}"},
+            values={":n": len(chunk), **({":step": {step}} if last else {})},
+            condition="attribute_exists(PK)",
+        )
+        tx.commit()
+
+
+def _delete_op(pk: str, sk: str) -> Callable[[Tx], None]:
+    def op(tx: Tx) -> None:
+        tx.delete(pk, sk)
+
+    return op
+
+
+def _scrub_op(record: dict[str, Any]) -> Callable[[Tx], None]:
+    details = {k: v for k, v in (record.get("details") or {}).items() if k not in PII_DETAIL_KEYS}
+
+    def op(tx: Tx) -> None:
+        tx.update(
+            record["PK"],
+            record["SK"],
+            "SET details = :d, anonymised = :t REMOVE ip, user_agent",
+            values={":d": details, ":t": True},
+            condition="attribute_exists(PK)",
+        )
+
+    return op
+
+
+def _step_ops(step: str, tenant_id: str, user_id: str) -> list[Callable[[Tx], None]]:
+    if step == "sessions":
+        return [_delete_op(s["PK"], s["SK"]) for s in sessions.for_user(tenant_id, user_id)]
+    if step == "invitation":
+        sk = keys.invitation_sk(keys.invitation_id_for(user_id))
+        inv = table.get(keys.tenant_pk(tenant_id), sk)
+        if not inv or inv.get("anonymised"):
+            return []
+
+        def blank(tx: Tx) -> None:
+            tx.update(
+                keys.tenant_pk(tenant_id),
+                sk,
+                "SET email = :e, anonymised = :t REMOVE #n",
+                names={"#n": "name"},
+                values={":e": f"erased:{user_id}", ":t": True},
+            )
+
+        return [blank]
+    if step == "audit":
+        return [_scrub_op(r) for r in _audit_records(tenant_id, user_id) if not r.get("anonymised")]
+    ops: list[Callable[[Tx], None]] = []
+    for item in _parts(tenant_id, user_id):
+        if _step_of(_kind(item["SK"])) != step:
+            continue
+        ops.append(_delete_op(item["PK"], item["SK"]))
+        if step == "tokens" and item.get("token_hash"):
+            ops.append(_delete_op(keys.link_token_pk(item["token_hash"]), keys.LINK_SK))
+    return ops
+
+
+def _start(principal: Principal, tenant_id: str, user_id: str, body: DeletionRequest) -> dict[str, Any]:
+    user = users.get(tenant_id, user_id, consistent=True)
+    if user is None or user.status is UserStatus.DELETED:
+        raise user_not_found()
+    if user_id == principal.actor:
+        raise KeelError(ErrorCode.SAAS_011, "You cannot erase your own account's data this way")
+    _guard_last_super_admin(user, "erase")
+    pk, sk = _progress_key(tenant_id, user_id)
+    marker = {
+        "PK": pk,
+        "SK": sk,
+        "entity": "deletion_progress",
+        "user_id": user_id,
+        "requested_by": principal.actor,
+        "reason": body.reason,
+        "requested_at": clock.iso(),
+    }
+    change = Change(principal)
+    change.tx.put(marker, condition="attribute_not_exists(PK)")
+    # from now on the account cannot sign in and leaves the user lists
+    change.tx.update(
+        keys.tenant_pk(tenant_id),
+        keys.user_sk(user_id),
+        "SET #s = :deleted, GSI3PK = :g3 REMOVE GSI1PK, GSI1SK, GSI2PK, GSI2SK",
+        names={"#s": "status"},
+        values={
+            ":deleted": "deleted",
+            ":g3": keys.users_status_index_pk(tenant_id, "deleted"),
+            ":cur": user.status.value,
+        },
+        condition="#s = :cur",
+        on_fail=KeelError(ErrorCode.SAAS_011, "The user changed meanwhile; retry"),
+    )
+    change.audit(
+        "user.data_delete_started",
+        event_type="data_deletion_started",
+        tenant_id=tenant_id,
+        target_type="user",
+        target_id=user_id,
+        severity="warning",
+        details={"reason": body.reason},
+    )
+    change.commit()
+    return marker
+
+
+def _finish(principal: Principal, tenant_id: str, user_id: str, marker: dict[str, Any]) -> DeletionLogEntry:
+    item = table.get(keys.tenant_pk(tenant_id), keys.user_sk(user_id), consistent=True)
+    if item is None:
+        raise user_not_found()
+    user = users.from_item(item)
+    before_search = users.search_entries(user.model_copy(update={"status": UserStatus.ACTIVE}))
+    counts = {step: int(marker.get(f"count_{step}", 0)) for step in STEPS if step != "profile"}
+    counts["profile"] = 1
+    now = clock.iso()
+    entry = DeletionLogEntry(
+        log_id=ids.new_id("del"),
+        tenant_id=tenant_id,
+        user_id=user_id,
+        requested_by=marker["requested_by"],
+        reason=marker["reason"],
+        requested_at=marker["requested_at"],
+        completed_at=now,
+        deleted=list(STEPS),
+        counts=counts,
+    )
+    change = Change(principal)
+    erased = (
+        "phone",
+        "notification_email",
+        "pending_email",
+        "password_hash",
+        "password_changed_at",
+        "two_factor_methods",
+        "suspension",
+        "extra",
+        "last_login_at",
+    )
+    change.tx.update(
+        keys.tenant_pk(tenant_id),
+        keys.user_sk(user_id),
+        "SET email = :e, #n = :n, erased_at = :now, updated_at = :now REMOVE " + ", ".join(erased),
+        names={"#n": "name"},
+        values={":e": f"erased:{user_id}", ":n": "Deleted user", ":now": now},
+        condition="attribute_exists(PK)",
+    )
+    if "@" in user.email:
+        change.tx.delete(
+            keys.email_pk(user.email),
+            keys.EMAIL_SK,
+            condition="attribute_not_exists(PK) OR user_id = :u",
+            values={":u": user_id},
+        )
+    for e in before_search:
+        change.tx.delete(e["PK"], e["SK"])
+    if user.suspension and user.suspension.until:
+        change.tx.delete(keys.SUSPENSIONS_DUE_PK, f"{user.suspension.until}#{tenant_id}#{user_id}")
+    change.tx.update(
+        keys.tenant_pk(tenant_id), keys.TENANT_SK, "ADD user_count :minus", values={":minus": -1}
+    )
+    change.tx.put(
+        {
+            "PK": keys.deletions_pk(tenant_id),
+            "SK": f"LOG#{entry.log_id}",
+            "entity": "deletion_log",
+            **entry.model_dump(),
+        }
+    )
+    pk, sk = _progress_key(tenant_id, user_id)
+    change.tx.delete(pk, sk, condition="attribute_exists(PK)")
+    change.emit("user.deleted", {"tenant_id": tenant_id, "user_id": user_id}, tenant_id=tenant_id)
+    change.audit(
+        "user.data_delete",
+        event_type="data_deleted",
+        tenant_id=tenant_id,
+        target_type="user",
+        target_id=user_id,
+        severity="warning",
+        details={"counts": counts, "log_id": entry.log_id},
+    )
+    change.commit()
+    return entry
+
+
+def delete(
+    principal: Principal, tenant_id: str | None, user_id: str, body: DeletionRequest
+) -> DeletionLogEntry:
+    principal.require(Permission.DATA_REQUESTS)
+    scoped = principal.tenant_scope(tenant_id)
+    pk, sk = _progress_key(scoped, user_id)
+    marker = table.get(pk, sk, consistent=True) or _start(principal, scoped, user_id, body)
+    for step in STEPS[:-1]:
+        if step not in set(marker.get("done") or ()):
+            _run_chunks(scoped, user_id, step, _step_ops(step, scoped, user_id))
+    marker = table.get(pk, sk, consistent=True) or marker
+    return _finish(principal, scoped, user_id, marker)
+
+
+def list_log(
+    principal: Principal, tenant_id: str | None, limit: int, cursor: str | None
+) -> Page[DeletionLogEntry]:
+    principal.require(Permission.DATA_REQUESTS)
+    scoped = principal.tenant_scope(tenant_id)
+    page = table.query(
+        keys.deletions_pk(scoped), sk_prefix="LOG#", limit=limit, cursor=cursor, newest_first=True
+    )
+    fields = set(DeletionLogEntry.model_fields)
+    return Page[DeletionLogEntry](
+        items=[
+            DeletionLogEntry.model_validate({k: v for k, v in i.items() if k in fields}) for i in page.items
+        ],
+        next_cursor=page.next_cursor,
+    )

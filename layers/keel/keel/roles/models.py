@@ -1,0 +1,33 @@
+"""Roles as shown, and the requests of the role routes."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from keel.core.permissions import Permission
+from keel.users.models import ROLE_PATTERN
+
+
+class RoleOut(BaseModel):
+    name: str
+    label: str
+    description: str | None = None
+    builtin: bool
+    permissions: list[str]
+    updated_at: str | None = None
+    updated_by: str | None = None
+
+
+class RoleCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(pattern=ROLE_PATTERN, description="Lower-case id, e.g. `senior_pharmacist`")
+    label: str = Field(min_length=2, max_length=80)
+    description: str | None = Field(default=None, max_length=500)
+    permissions: list[Permission] = Field(min_length=1, description="From the published permission list")
+
+
+class RoleUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    label: str | None = Field(default=None, min_length=2, max_length=80)
+    description: str | None = Field(default=None, max_length=500)
+    permissions: list[Permission] | None = Field(default=None, min_length=1)

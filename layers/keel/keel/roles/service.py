@@ -1,0 +1,162 @@
+"""Role rules: built-in roles from code, custom roles per tenant; nobody grants what they lack.
+
+A custom role's permissions are read fresh on every request (roles.resolve), so an update takes
+effect on the next request of everyone who holds it; there is no cache to clear.
+"""
+
+from __future__ import annotations
+
+from keel.core import clock
+from keel.core.errors import ErrorCode, KeelError, invalid, not_found
+from keel.core.pagination import Page
+from keel.core.permissions import BUILTIN_ROLES, SUPER_ADMIN, Permission
+from keel.core.principal import PLATFORM_TENANT, Principal
+from keel.roles.models import RoleCreate, RoleOut, RoleUpdate
+from keel.store import keys, table
+from keel.store.change import Change
+
+
+def _builtins(tenant_id: str) -> list[RoleOut]:
+    out = []
+    for name, (label, perms) in BUILTIN_ROLES.items():
+        if (name == SUPER_ADMIN) != (tenant_id == PLATFORM_TENANT):
+            continue  # super admin exists only on the platform, and only there
+        out.append(RoleOut(name=name, label=label, builtin=True, permissions=sorted(str(p) for p in perms)))
+    return out
+
+
+def _custom_out(item: dict[str, object]) -> RoleOut:
+    return RoleOut.model_validate({**item, "builtin": False})
+
+
+def find(tenant_id: str, role: str) -> RoleOut | None:
+    for builtin in _builtins(tenant_id):
+        if builtin.name == role:
+            return builtin
+    if role in BUILTIN_ROLES:
+        return None
+    item = table.get(keys.tenant_pk(tenant_id), keys.role_sk(role))
+    return _custom_out(item) if item else None
+
+
+def assignable(principal: Principal, tenant_id: str, role: str, field: str = "role") -> RoleOut:
+    """The role, if it exists in the tenant and the caller holds every permission it grants."""
+    found = find(tenant_id, role)
+    if found is None:
+        raise invalid(field, f"Unknown role {role!r}")
+    _no_escalation(principal, found.permissions, field)
+    return found
+
+
+def _no_escalation(principal: Principal, permissions: list[str] | set[str], field: str) -> None:
+    beyond = sorted(set(map(str, permissions)) - set(principal.permissions))
+    if beyond:
+        raise KeelError(
+            ErrorCode.SAAS_001,
+            "You cannot grant permissions you do not hold: " + ", ".join(beyond),
+            details=[{"field": field, "message": "grants " + ", ".join(beyond)}],
+        )
+
+
+def list_roles(principal: Principal, tenant_id: str | None) -> Page[RoleOut]:
+    principal.require(Permission.ROLES_READ)
+    scoped = principal.tenant_scope(tenant_id)
+    custom = [
+        _custom_out(i)
+        for i in table.query_all(keys.tenant_pk(scoped), sk_prefix=keys.role_sk(""))
+        if i.get("entity") == "role"
+    ]
+    return Page[RoleOut](items=_builtins(scoped) + custom)
+
+
+def create_role(principal: Principal, tenant_id: str | None, body: RoleCreate) -> RoleOut:
+    principal.require(Permission.ROLES_WRITE)
+    scoped = principal.tenant_scope(tenant_id)
+    if body.name in BUILTIN_ROLES:
+        raise KeelError(
+            ErrorCode.SAAS_011,
+            f"{body.name!r} is a built-in role",
+            details=[{"field": "name", "message": "taken by a built-in role"}],
+        )
+    perms = sorted({str(p) for p in body.permissions})
+    _no_escalation(principal, perms, "permissions")
+    now = clock.iso()
+    role = RoleOut(
+        name=body.name,
+        label=body.label,
+        description=body.description,
+        builtin=False,
+        permissions=perms,
+        updated_at=now,
+        updated_by=principal.actor,
+    )
+    change = Change(principal)
+    change.tx.put(
+        {
+            "PK": keys.tenant_pk(scoped),
+            "SK": keys.role_sk(body.name),
+            "entity": "role",
+            **role.model_dump(exclude={"builtin"}),
+            "created_at": now,
+        },
+        condition="attribute_not_exists(PK)",
+        on_fail=KeelError(
+            ErrorCode.SAAS_011,
+            f"Role {body.name!r} already exists",
+            details=[{"field": "name", "message": "already exists"}],
+        ),
+    )
+    change.emit("role.created", {"role": body.name, "permissions": perms}, tenant_id=scoped)
+    change.audit(
+        "role.create",
+        event_type="role_created",
+        tenant_id=scoped,
+        target_type="role",
+        target_id=body.name,
+        details={"permissions": perms},
+    )
+    change.commit()
+    return role
+
+
+def update_role(principal: Principal, tenant_id: str | None, name: str, body: RoleUpdate) -> RoleOut:
+    principal.require(Permission.ROLES_WRITE)
+    scoped = principal.tenant_scope(tenant_id)
+    current = find(scoped, name)
+    if current is None:
+        raise not_found("Role")
+    if current.builtin:
+        raise KeelError(ErrorCode.SAAS_003, "Built-in roles cannot be changed; create a custom role")
+    changes = body.model_dump(exclude_unset=True, exclude_none=True, mode="json")
+    if "permissions" in changes:
+        changes["permissions"] = sorted(set(changes["permissions"]))
+        # what is added must be held by the caller; what they remove need not be
+        _no_escalation(principal, set(changes["permissions"]) - set(current.permissions), "permissions")
+    if not changes:
+        return current
+    changes.update(updated_at=clock.iso(), updated_by=principal.actor)
+    change = Change(principal)
+    change.tx.update(
+        keys.tenant_pk(scoped),
+        keys.role_sk(name),
+        "SET " + ", ".join(f"#{k} = :{k}" for k in changes),
+        names={f"#{k}": k for k in changes},
+        values={f":{k}": v for k, v in changes.items()},
+        condition="attribute_exists(PK)",
+        on_fail=not_found("Role"),
+    )
+    change.emit("role.updated", {"role": name}, tenant_id=scoped)
+    change.audit(
+        "role.update",
+        event_type="role_updated",
+        tenant_id=scoped,
+        target_type="role",
+        target_id=name,
+        details={
+            "changed": sorted(set(changes) - {"updated_at", "updated_by"}),
+            "permissions_before": current.permissions,
+            "permissions_after": changes.get("permissions", current.permissions),
+        },
+    )
+    change.commit()
+    return current.model_copy(update=changes)
