@@ -85,6 +85,15 @@ def change_password(principal: Principal, current: str, new: str) -> Done:
         raise invalid("current_password", "Current password is wrong")
     passwords.validate_new(new, tenant_id=user.tenant_id, user_id=user.user_id, field="new_password")
     change = Change(principal)
+    return _set_password(
+        change, user, new, "auth.change_password", "password_changed", keep=principal.session_id
+    )
+
+
+def _set_password(
+    change: Change, user: User, new: str, action: str, event_type: str, keep: str | None = None
+) -> Done:
+    """The new hash (and history), every other session ended, the event and the audit, committed."""
     passwords.record_change(
         change.tx,
         tenant_id=user.tenant_id,
@@ -92,11 +101,11 @@ def change_password(principal: Principal, current: str, new: str) -> Done:
         old_hash=user.password_hash,
         new_password=new,
     )
-    ended = sessions.end_all_for_user(change.tx, user.tenant_id, user.user_id, keep=principal.session_id)
+    ended = sessions.end_all_for_user(change.tx, user.tenant_id, user.user_id, keep=keep)
     change.emit("auth.password_changed", {"tenant_id": user.tenant_id, "user_id": user.user_id})
     change.audit(
-        "auth.change_password",
-        event_type="password_changed",
+        action,
+        event_type=event_type,
         target_type="user",
         target_id=user.user_id,
         details={"sessions_ended": ended},
@@ -131,25 +140,8 @@ def reset(token: str, new: str, meta: RequestMeta) -> Done:
         raise KeelError(ErrorCode.SAAS_012, "This link is invalid, used or expired")
     passwords.validate_new(new, tenant_id=user.tenant_id, user_id=user.user_id, field="new_password")
     change.principal = Principal(user.tenant_id, user.user_id, user.role, frozenset(), meta=meta)
-    passwords.record_change(
-        change.tx,
-        tenant_id=user.tenant_id,
-        user_id=user.user_id,
-        old_hash=user.password_hash,
-        new_password=new,
-    )
-    ended = sessions.end_all_for_user(change.tx, user.tenant_id, user.user_id)
     lockout.clear(change.tx, user.email)
-    change.emit("auth.password_changed", {"tenant_id": user.tenant_id, "user_id": user.user_id})
-    change.audit(
-        "auth.reset_password",
-        event_type="password_reset",
-        target_type="user",
-        target_id=user.user_id,
-        details={"sessions_ended": ended},
-    )
-    change.commit()
-    return Done(sessions_ended=ended)
+    return _set_password(change, user, new, "auth.reset_password", "password_reset")
 
 
 def resend_activation(email: str, meta: RequestMeta) -> Accepted:
