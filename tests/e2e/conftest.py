@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from tests.e2e.client import Api, Mailbox
+
 ROOT = Path(__file__).resolve().parents[2]
 READY = "Keel local stack ready on "
 START_TIMEOUT = 90.0
@@ -67,3 +69,15 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
                 pytest.fail(f"the local stack did not stop on SIGINT:\n{_tail(log)}")
     if proc.returncode != 0:
         pytest.fail(f"the local stack exited with {proc.returncode} on SIGINT:\n{_tail(log)}")
+
+
+@pytest.fixture
+def http_api(local_stack: dict[str, Any]) -> Api:
+    """The running stack's HTTP API (tests/e2e/client.py)."""
+    return Api(local_stack["api_url"])
+
+
+@pytest.fixture
+def mailbox(local_stack: dict[str, Any]) -> Mailbox:
+    """The e-mail the running stack sent, read from moto over HTTP."""
+    return Mailbox(local_stack["moto_url"])
