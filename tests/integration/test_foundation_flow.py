@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from keel.core import clock
-from tests.support.actors import PASSWORD, activation_token, login, super_admin, tenant_admin
+from tests.support.actors import PASSWORD, login, super_admin, tenant_admin
 from tests.support.http import Api
+from tests.support.mail import mailed_token
 from tests.support.pipeline import Pipeline
 
 
@@ -41,7 +42,7 @@ def test_activation_link_works_once(api: Api) -> None:
         token=root.token,
     )
     Pipeline(api.stack).run()
-    token = activation_token(api, "once@co.example.com")
+    token = mailed_token(api, "once@co.example.com")
     assert api.post("/auth/activate", {"token": token, "password": PASSWORD}).status == 200
     again = api.post("/auth/activate", {"token": token, "password": PASSWORD})
     assert again.status == 410

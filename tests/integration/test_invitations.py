@@ -5,7 +5,8 @@ from __future__ import annotations
 from keel.core import clock
 from tests.support.actors import PASSWORD, login, super_admin, tenant_admin
 from tests.support.http import Api
-from tests.support.people import invite, mailed_token, member
+from tests.support.mail import mailed_token
+from tests.support.people import invite, member
 from tests.support.pipeline import Pipeline
 
 

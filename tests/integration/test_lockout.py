@@ -7,7 +7,7 @@ import time
 from keel.core import clock
 from tests.support.actors import PASSWORD, login, super_admin, tenant_admin
 from tests.support.http import Api
-from tests.support.identity import member
+from tests.support.people import member
 
 
 def _fail(api: Api, email: str, n: int, ip: str = "198.51.100.7") -> list[tuple[int, str | None]]:
@@ -23,7 +23,7 @@ def test_lock_after_threshold_then_auto_unlock(api: Api) -> None:
     clock.freeze()
     root = super_admin(api)
     boss = tenant_admin(api, root)
-    cashier = member(api, boss, "cash@acme.example.com")
+    cashier = member(api, boss, "cash@acme.example.com", role="cashier")
     assert _fail(api, cashier.email, 5) == [(401, "AUTH_001")] * 4 + [(423, "AUTH_002")]
     locked = api.post("/auth/login", {"email": cashier.email, "password": PASSWORD})
     assert (locked.status, locked.code) == (423, "AUTH_002")
@@ -37,7 +37,7 @@ def test_lock_after_threshold_then_auto_unlock(api: Api) -> None:
 def test_unknown_accounts_look_the_same_from_outside(api: Api) -> None:
     root = super_admin(api)
     boss = tenant_admin(api, root)
-    member(api, boss, "cash@acme.example.com")
+    member(api, boss, "cash@acme.example.com", role="cashier")
     timings: dict[str, float] = {}
     answers: dict[str, list[tuple[int, str | None]]] = {}
     for email in ("cash@acme.example.com", "ghost@acme.example.com"):
@@ -54,7 +54,7 @@ def test_unlock_user_clears_the_counter(api: Api) -> None:
     root = super_admin(api)
     boss = tenant_admin(api, root)
     other = tenant_admin(api, root, "Other Pharmacy", "other@other.example.com")
-    cashier = member(api, boss, "cash@acme.example.com")
+    cashier = member(api, boss, "cash@acme.example.com", role="cashier")
     _fail(api, cashier.email, 5)
     denied = api.post(f"/users/{boss.user_id}/unlock", token=cashier.token)
     assert (denied.status, denied.code) == (403, "SAAS_001")
@@ -74,14 +74,14 @@ def test_tenant_threshold_applies(api: Api) -> None:
     api.call(
         "PUT", "/security/password-policy", json_body={**policy, "lockout_threshold": 2}, token=boss.token
     )
-    cashier = member(api, boss, "cash@acme.example.com")
+    cashier = member(api, boss, "cash@acme.example.com", role="cashier")
     assert _fail(api, cashier.email, 2) == [(401, "AUTH_001"), (423, "AUTH_002")]
 
 
 def test_successful_login_resets_the_counter(api: Api) -> None:
     root = super_admin(api)
     boss = tenant_admin(api, root)
-    cashier = member(api, boss, "cash@acme.example.com")
+    cashier = member(api, boss, "cash@acme.example.com", role="cashier")
     _fail(api, cashier.email, 4)
     login(api, cashier.email)
     assert _fail(api, cashier.email, 4) == [(401, "AUTH_001")] * 4

@@ -5,7 +5,8 @@ from __future__ import annotations
 from keel.core import clock
 from tests.support.actors import PASSWORD, login, super_admin, tenant_admin
 from tests.support.http import Api
-from tests.support.identity import mailed_token, member
+from tests.support.mail import mailed_token
+from tests.support.people import member
 from tests.support.pipeline import Pipeline
 
 NEW = "a-brand-new-passphrase-42"
@@ -35,7 +36,7 @@ def test_policy_defaults_follow_nist_and_update_is_audited(api: Api) -> None:
 
 def test_policy_permissions_tenants_and_bad_input(api: Api) -> None:
     _, boss, other = _setup(api)
-    cashier = member(api, boss, "cash@acme.example.com")
+    cashier = member(api, boss, "cash@acme.example.com", role="cashier")
     denied = api.call("PUT", "/security/password-policy", json_body={"min_length": 10}, token=cashier.token)
     assert (denied.status, denied.code) == (403, "SAAS_001")
     assert api.get("/security/password-policy", token=cashier.token).code == "SAAS_001"
@@ -126,7 +127,7 @@ def test_reset_by_mail_answers_the_same_for_unknown_addresses(api: Api) -> None:
 
 def test_admin_temporary_password_must_be_changed_at_login(api: Api) -> None:
     _, boss, other = _setup(api)
-    cashier = member(api, boss, "cash@acme.example.com")
+    cashier = member(api, boss, "cash@acme.example.com", role="cashier")
     path = f"/users/{cashier.user_id}/password-reset"
     temp = "temporary-pass-7781"
     assert (
@@ -148,7 +149,7 @@ def test_admin_temporary_password_must_be_changed_at_login(api: Api) -> None:
 
 def test_admin_reset_by_email_sends_a_link(api: Api) -> None:
     _, boss, _ = _setup(api)
-    cashier = member(api, boss, "cash@acme.example.com")
+    cashier = member(api, boss, "cash@acme.example.com", role="cashier")
     assert (
         api.post(f"/users/{cashier.user_id}/password-reset", {"mode": "email"}, token=boss.token).status
         == 200
@@ -161,7 +162,7 @@ def test_admin_reset_by_email_sends_a_link(api: Api) -> None:
 def test_force_reset_one_user_and_a_whole_tenant_from_a_date(api: Api) -> None:
     clock.freeze()
     _, boss, other = _setup(api)
-    cashier = member(api, boss, "cash@acme.example.com")
+    cashier = member(api, boss, "cash@acme.example.com", role="cashier")
     assert (
         api.post("/security/force-password-reset", {"user_id": cashier.user_id}, token=cashier.token).status
         == 403
@@ -188,7 +189,7 @@ def test_force_reset_one_user_and_a_whole_tenant_from_a_date(api: Api) -> None:
 def test_max_age_expires_passwords_and_preview_counts_them(api: Api) -> None:
     clock.freeze()
     _, boss, other = _setup(api)
-    member(api, boss, "cash@acme.example.com", password="shortpw9")
+    member(api, boss, "cash@acme.example.com", password="shortpw9", role="cashier")
     policy = api.get("/security/password-policy", token=boss.token).json
     proposed = {**policy, "min_length": 12, "max_age_days": 90}
     preview = api.post("/security/password-policy/preview", proposed, token=boss.token)

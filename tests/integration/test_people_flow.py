@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from tests.support.actors import PASSWORD, login, super_admin, tenant_admin
 from tests.support.http import Api
-from tests.support.people import invite, mailed_token
+from tests.support.mail import mailed_token
+from tests.support.people import invite
 
 
 def test_invite_accept_role_change_suspend_export_delete(api: Api) -> None:

@@ -5,14 +5,14 @@ from __future__ import annotations
 from keel.core import clock
 from tests.support.actors import PASSWORD, login, super_admin, tenant_admin
 from tests.support.http import Api
-from tests.support.identity import member
+from tests.support.people import member
 
 
 def test_list_and_terminate_from_another_session(api: Api) -> None:
     root = super_admin(api)
     boss = tenant_admin(api, root)
     other = tenant_admin(api, root, "Other Pharmacy", "other@other.example.com")
-    cashier = member(api, boss, "cash@acme.example.com")
+    cashier = member(api, boss, "cash@acme.example.com", role="cashier")
     phone = login(api, boss.email)
     mine = api.get("/sessions", token=boss.token, query={"user_id": boss.user_id})
     assert mine.status == 200
@@ -46,7 +46,7 @@ def test_list_and_terminate_from_another_session(api: Api) -> None:
 def test_terminate_sessions_in_bulk(api: Api) -> None:
     root = super_admin(api)
     boss = tenant_admin(api, root)
-    cashier = member(api, boss, "cash@acme.example.com")
+    cashier = member(api, boss, "cash@acme.example.com", role="cashier")
     second = login(api, cashier.email)
     assert api.post("/sessions/terminate", {"reason": "x"}, token=boss.token).status == 422
     assert (
@@ -103,7 +103,7 @@ def test_impersonation_start_audit_end_and_limits(api: Api) -> None:
     root = super_admin(api)
     boss = tenant_admin(api, root)
     other = tenant_admin(api, root, "Other Pharmacy", "other@other.example.com")
-    cashier = member(api, boss, "cash@acme.example.com")
+    cashier = member(api, boss, "cash@acme.example.com", role="cashier")
     peer = member(api, boss, "peer@acme.example.com", role="manager")
     body = {"user_id": cashier.user_id, "reason": "ticket 4711: cannot see sales", "duration_minutes": 30}
     assert api.post("/impersonations", body, token=cashier.token).code == "SAAS_001"

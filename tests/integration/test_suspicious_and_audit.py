@@ -8,7 +8,7 @@ import json
 
 from tests.support.actors import PASSWORD, super_admin, tenant_admin
 from tests.support.http import Api
-from tests.support.identity import member
+from tests.support.people import member
 
 
 def _login(api: Api, email: str, ip: str, country: str | None = None):  # type: ignore[no-untyped-def]
@@ -20,7 +20,7 @@ def test_new_ip_new_country_and_concurrent_locations_are_flagged(api: Api) -> No
     root = super_admin(api)
     boss = tenant_admin(api, root)
     other = tenant_admin(api, root, "Other Pharmacy", "other@other.example.com")
-    cashier = member(api, boss, "cash@acme.example.com")
+    cashier = member(api, boss, "cash@acme.example.com", role="cashier")
     assert _login(api, cashier.email, "203.0.113.10", "GB").json["suspicious"] == []
     flagged = _login(api, cashier.email, "198.51.100.20", "BR")
     assert flagged.json["suspicious"] == ["new_ip", "new_country", "concurrent_locations"]
@@ -49,7 +49,7 @@ def test_failed_logins_by_ip_and_the_allowlist(api: Api) -> None:
     root = super_admin(api)
     boss = tenant_admin(api, root)
     other = tenant_admin(api, root, "Other Pharmacy", "other@other.example.com")
-    cashier = member(api, boss, "cash@acme.example.com")
+    cashier = member(api, boss, "cash@acme.example.com", role="cashier")
     allow = api.get("/security/ip-allowlist", token=boss.token).json
     assert allow["failed_login_threshold"] == 10
     assert (
@@ -97,7 +97,7 @@ def test_export_audit_logs_as_csv_and_json(api: Api) -> None:
     root = super_admin(api)
     boss = tenant_admin(api, root)
     other = tenant_admin(api, root, "Other Pharmacy", "other@other.example.com")
-    cashier = member(api, boss, "cash@acme.example.com")
+    cashier = member(api, boss, "cash@acme.example.com", role="cashier")
     api.post("/auth/login", {"email": cashier.email, "password": "=cmd|' /C calc'!A0"})
     out = api.get("/audit-logs/export", token=boss.token, query={"format": "csv"})
     assert out.status == 200, out.text

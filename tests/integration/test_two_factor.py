@@ -6,7 +6,8 @@ from __future__ import annotations
 from keel.core import clock
 from tests.support.actors import PASSWORD, Actor, login, super_admin, tenant_admin
 from tests.support.http import Api
-from tests.support.identity import authenticator, fake_twilio, mailed_code, member, totp_now
+from tests.support.identity import authenticator, fake_twilio, mailed_code, totp_now
+from tests.support.people import member
 from tests.support.pipeline import Pipeline
 
 
@@ -174,7 +175,7 @@ def test_settings_required_with_grace_then_auth_005_and_exempt_roles(api: Api) -
     root = super_admin(api)
     boss = tenant_admin(api, root)
     other = tenant_admin(api, root, "Other Pharmacy", "other@other.example.com")
-    cashier = member(api, boss, "cash@acme.example.com")
+    cashier = member(api, boss, "cash@acme.example.com", role="cashier")
     tech = member(api, boss, "tech@acme.example.com", role="technician")
     settings = api.get("/security/2fa-settings", token=boss.token).json
     assert settings["enforcement"] == "optional"
@@ -218,7 +219,7 @@ def test_reset_user_2fa(api: Api) -> None:
     root = super_admin(api)
     boss = tenant_admin(api, root)
     other = tenant_admin(api, root, "Other Pharmacy", "other@other.example.com")
-    cashier = member(api, boss, "cash@acme.example.com")
+    cashier = member(api, boss, "cash@acme.example.com", role="cashier")
     _enrol_totp(api, cashier)
     assert api.post(f"/users/{cashier.user_id}/2fa/reset", token=cashier.token).code == "SAAS_001"
     assert api.post(f"/users/{cashier.user_id}/2fa/reset", token=other.token).status == 404

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from keel.core import clock
-from tests.support.actors import PASSWORD, activation_token, login, super_admin, tenant_admin
+from tests.support.actors import PASSWORD, login, super_admin, tenant_admin
 from tests.support.http import Api
-from tests.support.people import mailed_token, member
+from tests.support.mail import mailed_token
+from tests.support.people import member
 from tests.support.pipeline import Pipeline
 
 
@@ -34,7 +35,7 @@ def test_create_user_mails_activation_and_counts_a_seat(api: Api) -> None:
     assert reply.json["status"] == "pending_activation"
     assert reply.json["phone"] == "+2348012345678"
     Pipeline(api.stack).run()
-    token = activation_token(api, "Cash@acme.example.com")
+    token = mailed_token(api, "Cash@acme.example.com")
     assert api.post("/auth/activate", {"token": token, "password": PASSWORD}).status == 200
     tenant = api.get(f"/tenants/{boss.tenant_id}", token=boss.token).json
     assert tenant["user_count"] == 2

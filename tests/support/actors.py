@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from keel.tenants.bootstrap import create_super_admin
 from tests.support.http import Api
+from tests.support.mail import mailed_token
 from tests.support.pipeline import Pipeline
 
 SUPER_EMAIL = "root@example.com"
@@ -33,22 +33,13 @@ def super_admin(api: Api) -> Actor:
     return login(api, SUPER_EMAIL)
 
 
-def activation_token(api: Api, email: str) -> str:
-    for mail in reversed(api.stack.sent_mail()):
-        if email in mail.destinations["ToAddresses"]:
-            found = re.search(r"token=([A-Za-z0-9_\-]+)", mail.body)
-            assert found, "activation mail without a link"
-            return found.group(1)
-    raise AssertionError(f"no mail to {email}")
-
-
 def tenant_admin(
     api: Api, root: Actor, name: str = "Acme Pharmacy", email: str = "boss@acme.example.com"
 ) -> Actor:
     reply = api.post("/tenants", {"name": name, "admin": {"email": email, "name": "Boss"}}, token=root.token)
     assert reply.status == 201, reply.text
     Pipeline(api.stack).run()
-    token = activation_token(api, email)
+    token = mailed_token(api, email)
     activated = api.post("/auth/activate", {"token": token, "password": PASSWORD})
     assert activated.status == 200, activated.text
     body = activated.json

@@ -17,65 +17,18 @@ from urllib.parse import parse_qs
 import pyotp
 import responses
 
-from keel.auth import passwords
-from keel.core import clock, ids
-from keel.core.principal import Principal
-from keel.store import keys, table
-from keel.store.change import Change
-from keel.users import repo as users
-from keel.users.models import User, UserStatus
+from keel.core import clock
 from tests.support import secrets_watch
-from tests.support.actors import PASSWORD, Actor, login
 from tests.support.http import Api
+from tests.support.mail import last_mail_to
 
 TWILIO_SID = "AC" + "0" * 32
 TWILIO_FROM = "+15005550006"
 
 
-def member(api: Api, boss: Actor, email: str, role: str = "cashier", password: str = PASSWORD) -> Actor:
-    """An active user of `boss`'s tenant (stand-in for create_user, which the users work adds)."""
-    now = clock.iso()
-    user = User(
-        user_id=ids.new_id("usr"),
-        tenant_id=boss.tenant_id,
-        email=email,
-        name=email.split("@", maxsplit=1)[0].title(),
-        role=role,
-        status=UserStatus.ACTIVE,
-        password_hash=passwords.hash_password(password),
-        password_changed_at=now,
-        created_at=now,
-        updated_at=now,
-    )
-    change = Change(Principal.system(boss.tenant_id, "tests"))
-    users.add_new_user(change.tx, user)
-    change.commit()
-    table.update(
-        keys.tenant_pk(user.tenant_id),
-        keys.user_sk(user.user_id),
-        "SET password_strength = :s",
-        values={":s": passwords.strength(password)},
-    )
-    return login(api, email, password)
-
-
-def last_mail_to(api: Api, email: str) -> Any:
-    for mail in reversed(api.stack.sent_mail()):
-        if email in mail.destinations["ToAddresses"]:
-            return mail
-    raise AssertionError(f"no mail to {email}")
-
-
 def mailed_code(api: Api, email: str) -> str:
     found = re.search(r"\b(\d{6})\b", last_mail_to(api, email).body)
     assert found, "mail without a code"
-    secrets_watch.register(found.group(1))
-    return found.group(1)
-
-
-def mailed_token(api: Api, email: str) -> str:
-    found = re.search(r"token=([A-Za-z0-9_\-]+)", last_mail_to(api, email).body)
-    assert found, "mail without a link"
     secrets_watch.register(found.group(1))
     return found.group(1)
 

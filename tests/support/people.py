@@ -2,20 +2,10 @@
 
 from __future__ import annotations
 
-import re
-
 from tests.support.actors import PASSWORD, Actor, login
 from tests.support.http import Api
+from tests.support.mail import mailed_token
 from tests.support.pipeline import Pipeline
-
-
-def mailed_token(api: Api, email: str, marker: str = "token=") -> str:
-    for mail in reversed(api.stack.sent_mail()):
-        if email in mail.destinations["ToAddresses"]:
-            found = re.search(re.escape(marker) + r"([A-Za-z0-9_\-]+)", mail.body)
-            assert found, "mail without a link"
-            return found.group(1)
-    raise AssertionError(f"no mail to {email}")
 
 
 def invite(api: Api, admin: Actor, email: str, role: str = "pharmacist", **extra: object) -> dict:
@@ -25,9 +15,17 @@ def invite(api: Api, admin: Actor, email: str, role: str = "pharmacist", **extra
     return dict(reply.json)
 
 
-def member(api: Api, admin: Actor, email: str, role: str = "pharmacist", name: str = "Pat Member") -> Actor:
+def member(
+    api: Api,
+    admin: Actor,
+    email: str,
+    role: str = "pharmacist",
+    name: str = "Pat Member",
+    password: str = PASSWORD,
+) -> Actor:
+    """An active member of `admin`'s tenant: invited, accepted from the mailed link, logged in."""
     invite(api, admin, email, role, name=name)
     token = mailed_token(api, email)
-    accepted = api.post("/invitations/accept", {"token": token, "password": PASSWORD})
+    accepted = api.post("/invitations/accept", {"token": token, "password": password})
     assert accepted.status == 201, accepted.text
-    return login(api, email)
+    return login(api, email, password)

@@ -273,6 +273,7 @@ def accept(body: InvitationAccept, principal: Principal) -> UserOut:
         role=inv.role,
         status=UserStatus.ACTIVE,
         password_hash=passwords.hash_password(body.password),
+        password_strength=passwords.strength(body.password),
         password_changed_at=now,
         created_at=now,
         updated_at=now,

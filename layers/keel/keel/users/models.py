@@ -51,6 +51,8 @@ class User(BaseModel):
     updated_at: str
     last_login_at: str | None = None
     two_factor_methods: list[str] = []  # confirmed 2FA methods (totp, sms, email)
+    password_strength: dict[str, Any] | None = None  # length and classes, for policy previews
+    must_change_password: bool = False  # a temporary password set by an admin
     suspension: Suspension | None = None
     extra: dict[str, Any] = {}
 
