@@ -28,6 +28,7 @@ class LogoutOut(BaseModel):
 
 
 class ActivateRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     token: str = Field(min_length=10, max_length=200)
     password: str = Field(min_length=1, max_length=1024)
 

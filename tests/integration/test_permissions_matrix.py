@@ -1,0 +1,255 @@
+"""Every protected operation of identity/security and tenants/users/roles/invitations/data requests:
+a caller without the permission gets 403 SAAS_001, a caller of another tenant gets 404 and sees
+nothing of the tenant, and neither refusal writes anything.
+
+One world per test (moto is function-scoped); each row is one call. Failures are collected so a
+run names every operation that misbehaves, not only the first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from keel.core import clock
+from tests.support.actors import Actor, super_admin, tenant_admin
+from tests.support.http import Api, Reply
+from tests.support.people import invite, member
+
+
+@dataclass
+class World:
+    root: Actor
+    boss: Actor  # manager of tenant A (Acme)
+    other: Actor  # manager of tenant B: every tenant permission, in the wrong tenant
+    ph: Actor  # pharmacist of A: profile, users:read, roles:read, tenants:read
+    cashier: Actor  # cashier of A: profile only
+    invitation_id: str
+    boss_session: str
+    impersonation_id: str
+
+
+def _world(api: Api) -> World:
+    clock.freeze()  # no last-activity writes between the snapshots
+    root = super_admin(api)
+    boss = tenant_admin(api, root)
+    other = tenant_admin(api, root, "Other Pharmacy", "boss@other.example.com")
+    ph = member(api, boss, "ph@acme.example.com")
+    cashier = member(api, boss, "cash@acme.example.com", role="cashier")
+    inv = invite(api, boss, "pending@acme.example.com")
+    role = api.post(
+        "/roles", {"name": "night_shift", "label": "Night", "permissions": ["profile:self"]}, token=boss.token
+    )
+    assert role.status == 201, role.text
+    mine = api.get("/sessions", token=boss.token).json["items"]
+    imp = api.post(
+        "/impersonations",
+        {"user_id": cashier.user_id, "reason": "ticket 12: till totals", "duration_minutes": 30},
+        token=boss.token,
+    )
+    assert imp.status == 201, imp.text
+    return World(
+        root,
+        boss,
+        other,
+        ph,
+        cashier,
+        inv["invitation_id"],
+        next(s["session_id"] for s in mine if s["current"]),
+        imp.json["impersonation_id"],
+    )
+
+
+Row = tuple[str, str, str, Any]  # operationId, method, path, body
+
+
+def _protected(w: World) -> list[Row]:
+    """Every protected operation, aimed at tenant A, with a body that is valid."""
+    u = w.ph.user_id
+    return [
+        # identity, sessions and security
+        ("get_password_policy", "GET", "/security/password-policy", None),
+        ("update_password_policy", "PUT", "/security/password-policy", {"min_length": 10}),
+        ("preview_password_policy", "POST", "/security/password-policy/preview", {"min_length": 12}),
+        ("force_password_reset", "POST", "/security/force-password-reset", {"user_id": u}),
+        ("get_2fa_settings", "GET", "/security/2fa-settings", None),
+        ("update_2fa_settings", "PUT", "/security/2fa-settings", {"enforcement": "required"}),
+        ("get_session_settings", "GET", "/security/session-settings", None),
+        ("update_session_settings", "PUT", "/security/session-settings", {"max_concurrent": 2}),
+        ("get_ip_allowlist", "GET", "/security/ip-allowlist", None),
+        ("update_ip_allowlist", "PUT", "/security/ip-allowlist", {"entries": ["10.0.0.0/8"]}),
+        ("get_impersonation_settings", "GET", "/security/impersonation-settings", None),
+        ("update_impersonation_settings", "PUT", "/security/impersonation-settings", {"enabled": False}),
+        ("list_suspicious_activity", "GET", "/security/suspicious-activity", None),
+        ("reset_user_2fa", "POST", f"/users/{u}/2fa/reset", None),
+        ("unlock_user", "POST", f"/users/{u}/unlock", None),
+        ("admin_reset_password", "POST", f"/users/{u}/password-reset", {"mode": "email"}),
+        ("start_impersonation", "POST", "/impersonations", {"user_id": u, "reason": "ticket 99: help"}),
+        ("end_impersonation", "POST", f"/impersonations/{w.impersonation_id}/end", None),
+        ("list_impersonations", "GET", "/impersonations", None),
+        ("list_audit_logs", "GET", "/audit-logs", None),
+        ("export_audit_logs", "GET", "/audit-logs/export", None),
+        # tenants, users, roles, invitations, data requests
+        ("get_tenant", "GET", f"/tenants/{w.boss.tenant_id}", None),
+        ("list_users", "GET", "/users", None),
+        ("create_user", "POST", "/users", {"email": "n@acme.example.com", "name": "N", "role": "cashier"}),
+        ("get_user", "GET", f"/users/{u}", None),
+        ("update_user", "PATCH", f"/users/{u}", {"name": "Renamed"}),
+        ("list_user_activity", "GET", f"/users/{u}/activity", None),
+        ("change_user_role", "POST", f"/users/{u}/role", {"role": "technician", "reason": "stock take"}),
+        ("list_role_history", "GET", f"/users/{u}/role-history", None),
+        (
+            "bulk_change_roles",
+            "POST",
+            "/users/bulk-role-changes",
+            {"user_ids": [u], "role": "technician", "reason": "stock take"},
+        ),
+        ("suspend_user", "POST", f"/users/{u}/suspend", {"reason": "other"}),
+        ("unsuspend_user", "POST", f"/users/{u}/unsuspend", {"reason": "back again"}),
+        ("list_roles", "GET", "/roles", None),
+        (
+            "create_role",
+            "POST",
+            "/roles",
+            {"name": "day_shift", "label": "Day", "permissions": ["profile:self"]},
+        ),
+        ("update_role", "PATCH", "/roles/night_shift", {"label": "Nights"}),
+        ("create_invitation", "POST", "/invitations", {"email": "x@acme.example.com", "role": "cashier"}),
+        ("list_invitations", "GET", "/invitations", None),
+        ("resend_invitation", "POST", f"/invitations/{w.invitation_id}/resend", None),
+        ("revoke_invitation", "POST", f"/invitations/{w.invitation_id}/revoke", None),
+        ("export_user_data", "GET", f"/users/{u}/data-export", None),
+        ("delete_user_data", "POST", f"/users/{u}/data-deletion", {"reason": "GDPR request 7"}),
+        ("list_deletion_log", "GET", "/deletion-log", None),
+    ]
+
+
+def _session_rows(w: World) -> list[Row]:
+    """Operations everyone may use on their own things, refused on someone else's."""
+    return [
+        ("list_sessions", "GET", "/sessions", None),
+        ("terminate_session", "POST", f"/sessions/{w.boss_session}/terminate", {"reason": "lost phone"}),
+        (
+            "terminate_sessions",
+            "POST",
+            "/sessions/terminate",
+            {"reason": "compromise", "user_id": w.boss.user_id},
+        ),
+    ]
+
+
+PLATFORM: list[Row] = [
+    (
+        "create_tenant",
+        "POST",
+        "/tenants",
+        {"name": "Mine Co", "admin": {"email": "m@m.example.com", "name": "M"}},
+    ),
+    ("list_tenants", "GET", "/tenants", None),
+]
+
+
+# users:read, roles:read, tenants:read, and their own profile (the rows aim at the pharmacist)
+PHARMACIST_MAY = {
+    "get_tenant",
+    "list_users",
+    "get_user",
+    "update_user",
+    "list_user_activity",
+    "list_role_history",
+    "list_roles",
+    "export_user_data",
+}
+BODY_TENANT = {"force_password_reset", "start_impersonation", "terminate_sessions"}
+
+
+def _call(
+    api: Api, method: str, path: str, body: Any, token: str, query: dict[str, Any] | None = None
+) -> Reply:
+    return api.call(method, path, json_body=body, token=token, query=query)
+
+
+def test_a_role_without_the_permission_gets_403_and_nothing_is_written(api: Api) -> None:
+    w = _world(api)
+    platform = [*PLATFORM, ("update_tenant", "PATCH", f"/tenants/{w.boss.tenant_id}", {"name": "Xx"})]
+    own_user = {"user_id": w.boss.user_id}
+    calls: list[tuple[str, Actor, Row, dict[str, Any] | None]] = [
+        *(("cashier", w.cashier, row, None) for row in _protected(w) + platform),
+        # a staff role holding some read permissions: refused everything else
+        *(("pharmacist", w.ph, row, None) for row in _protected(w) if row[0] not in PHARMACIST_MAY),
+        # everyone's own sessions yes, another user's no
+        *(("cashier", w.cashier, row, own_user if row[1] == "GET" else None) for row in _session_rows(w)),
+        # a tenant admin lacks the platform permission
+        *(("tenant admin", w.boss, row, None) for row in platform),
+    ]
+    before = api.stack.scan()
+    wrong = []
+    for who, actor, (op, method, path, body), query in calls:
+        reply = _call(api, method, path, body, actor.token, query)
+        if (reply.status, reply.code) != (403, "SAAS_001"):
+            wrong.append(f"{op} ({who}): {reply.status} {reply.text[:160]}")
+    assert not wrong, "\n".join(wrong)
+    assert api.stack.scan() == before
+
+
+def test_another_tenants_ids_are_404_leak_nothing_and_write_nothing(api: Api) -> None:
+    w = _world(api)
+    a = {"tenant_id": w.boss.tenant_id}
+    secrets = [w.boss.tenant_id, w.boss.email, w.ph.email, "Acme"]
+    before = api.stack.scan()
+    wrong = []
+
+    def check(label: str, reply: Reply) -> None:
+        if reply.status != 404 or reply.code not in ("API_006", "SAAS_002"):
+            wrong.append(f"{label}: {reply.status} {reply.text[:160]}")
+        elif any(s in reply.text for s in secrets):
+            wrong.append(f"{label}: leaks {reply.text[:160]}")
+
+    for op, method, path, body in _protected(w) + _session_rows(w):
+        if op in BODY_TENANT:
+            continue  # below: these name the tenant in the body
+        if op == "get_tenant":
+            check(op, _call(api, method, path, body, w.other.token))
+            continue
+        # naming tenant A in the query, and (where an id is in the path) the bare id from tenant B
+        check(f"{op}?tenant_id", _call(api, method, path, body, w.other.token, a))
+        if any(x in path for x in (w.ph.user_id, w.invitation_id, w.boss_session, w.impersonation_id)):
+            check(f"{op} (id only)", _call(api, method, path, body, w.other.token))
+    # operations that take the tenant in the body
+    for op, path, body in [
+        ("force_password_reset", "/security/force-password-reset", {"user_id": w.ph.user_id, **a}),
+        ("force_password_reset (id only)", "/security/force-password-reset", {"user_id": w.ph.user_id}),
+        ("force_password_reset (tenant)", "/security/force-password-reset", a),
+        ("start_impersonation", "/impersonations", {"user_id": w.ph.user_id, "reason": "ticket 1: x", **a}),
+        (
+            "start_impersonation (id only)",
+            "/impersonations",
+            {"user_id": w.ph.user_id, "reason": "ticket 1: x"},
+        ),
+        (
+            "terminate_sessions",
+            "/sessions/terminate",
+            {"reason": "compromise", "user_id": w.boss.user_id, **a},
+        ),
+        (
+            "terminate_sessions (ids)",
+            "/sessions/terminate",
+            {"reason": "compromise", "session_ids": [w.boss_session]},
+        ),
+    ]:
+        check(op, api.post(path, body, token=w.other.token))
+    assert not wrong, "\n".join(wrong)
+    assert api.stack.scan() == before
+    # bulk operations naming A's users from B find nobody: A is untouched
+    bulk = api.post(
+        "/users/bulk-role-changes",
+        {"user_ids": [w.ph.user_id], "role": "cashier", "reason": "stock take"},
+        token=w.other.token,
+    )
+    assert bulk.json["results"][0]["code"] == "SAAS_002"
+    ended = api.post(
+        "/sessions/terminate", {"reason": "compromise", "user_id": w.ph.user_id}, token=w.other.token
+    )
+    assert ended.json["terminated"] == 0
+    assert api.get("/sessions", token=w.ph.token).status == 200
+    assert api.get(f"/users/{w.ph.user_id}", token=w.boss.token).json["role"] == "pharmacist"
