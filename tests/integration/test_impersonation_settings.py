@@ -62,3 +62,26 @@ def test_rules_max_minutes_and_the_switch_govern_start(api: Api) -> None:
     )
     assert by_root.status == 200
     assert api.post("/impersonations", cash, token=boss.token).status == 201
+
+
+def test_impersonation_never_grants_permissions_the_actor_lacks(api: Api) -> None:
+    root = super_admin(api)
+    boss = tenant_admin(api, root)
+    role = {
+        "name": "support",
+        "label": "Support desk",
+        "permissions": ["users:impersonate", "profile:self"],
+    }
+    assert api.post("/roles", role, token=boss.token).status == 201
+    desk = member(api, boss, "desk@acme.example.com", role="support")
+    cashier = member(api, boss, "cash@acme.example.com", role="cashier")
+    manager = member(api, boss, "peer@acme.example.com", role="manager")
+    rules = [{"actor_role": "support", "target_roles": ["cashier", "manager"]}]
+    assert api.call("PUT", PATH, json_body={"rules": rules}, token=boss.token).status == 200
+    before = api.stack.scan()
+    up = {"user_id": manager.user_id, "reason": "ticket 7: escalate", "duration_minutes": 30}
+    refused = api.post("/impersonations", up, token=desk.token)
+    assert (refused.status, refused.code) == (403, "SAAS_005")
+    assert api.stack.scan() == before
+    down = {"user_id": cashier.user_id, "reason": "ticket 8: till", "duration_minutes": 30}
+    assert api.post("/impersonations", down, token=desk.token).status == 201

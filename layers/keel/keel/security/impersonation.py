@@ -17,6 +17,7 @@ from keel.core.errors import ErrorCode, KeelError, invalid, not_found
 from keel.core.pagination import Page
 from keel.core.permissions import SUPER_ADMIN, Permission
 from keel.core.principal import Principal
+from keel.roles.resolve import permissions_for
 from keel.security import repo as security
 from keel.store import keys, table
 from keel.store.change import Change
@@ -102,6 +103,8 @@ def start(principal: Principal, body: StartIn) -> Started:
         raise invalid("duration_minutes", f"At most {rules.max_minutes} minutes in this organisation")
     if not rules.allows(principal.role, target.role):
         raise _refuse(f"Your role may not impersonate a {target.role}")
+    if not principal.is_super_admin and not permissions_for(scoped, target.role) <= principal.permissions:
+        raise _refuse("Impersonation may not grant permissions you do not hold")
     impersonation_id = ids.new_id("imp")
     seconds = body.duration_minutes * 60
     change = Change(principal)
