@@ -10,6 +10,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,9 @@ ROOT = Path(__file__).resolve().parents[2]
 MAIL_FROM = "no-reply@keel.example.com"
 
 
+@lru_cache(maxsize=1)
 def template() -> dict[str, Any]:
+    """Parsed once per process; callers must not change it."""
     return load_template(ROOT / "template.yaml")
 
 
