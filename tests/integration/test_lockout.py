@@ -41,9 +41,11 @@ def test_unknown_accounts_look_the_same_from_outside(api: Api) -> None:
     timings: dict[str, float] = {}
     answers: dict[str, list[tuple[int, str | None]]] = {}
     for email in ("cash@acme.example.com", "ghost@acme.example.com"):
-        start = time.perf_counter()
+        # CPU time of this process, not wall time: other processes on the machine do not skew it,
+        # and an unknown address must still pay for a full Argon2id verification
+        start = time.process_time()
         answers[email] = _fail(api, email, 6)
-        timings[email] = time.perf_counter() - start
+        timings[email] = time.process_time() - start
     assert answers["cash@acme.example.com"] == answers["ghost@acme.example.com"]
     assert answers["ghost@acme.example.com"][-1] == (423, "AUTH_002")
     ratio = timings["cash@acme.example.com"] / timings["ghost@acme.example.com"]

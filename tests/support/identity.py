@@ -66,10 +66,13 @@ def fake_twilio(api: Api) -> Iterator[FakeTwilio]:
     from keel.core import aws
     from keel.core.config import settings
 
-    api.stack.client("secretsmanager").put_secret_value(
+    secrets = api.stack.client("secretsmanager")
+    current = json.loads(secrets.get_secret_value(SecretId=settings().app_secret_arn)["SecretString"])
+    secrets.put_secret_value(
         SecretId=settings().app_secret_arn,
         SecretString=json.dumps(
             {
+                **current,
                 "twilio_account_sid": TWILIO_SID,
                 "twilio_auth_token": "tw-secret-0123456789",
                 "twilio_from_number": TWILIO_FROM,

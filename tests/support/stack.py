@@ -141,9 +141,10 @@ def moto_stack() -> Iterator[Stack]:
                 },
             )
         session.client("ses").verify_email_identity(EmailAddress=MAIL_FROM)
-        secret_arn = session.client("secretsmanager").create_secret(Name="keel/test/app", SecretString="{}")[
-            "ARN"
-        ]
+        secret_arn = session.client("secretsmanager").create_secret(
+            Name="keel/test/app",
+            SecretString=json.dumps({"signing_key": "test-signing-key-0123456789abcdef"}),
+        )["ARN"]
         env = {
             "TABLE_NAME": table_name,
             "EVENT_TOPIC_ARN": topic_arn,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from keel.auth import mfa, sessions
 from keel.auth.models import BackupCodesOut, ConfirmOut, Done, EnrollOut
 from keel.auth.recovery import _not_impersonating, _user_in_scope
-from keel.auth.tokens import digest
+from keel.auth.tokens import code_digest
 from keel.core import clock
 from keel.core.errors import ErrorCode, KeelError, invalid
 from keel.core.permissions import Permission
@@ -46,7 +46,7 @@ def enroll(principal: Principal, method: str, phone: str | None) -> EnrollOut:
         if number is None:
             raise invalid("phone", "A phone number is needed for SMS codes")
         code = mfa.new_code()
-        item.update(phone=number, code_hash=digest(code), code_expires=clock.epoch() + mfa.CODE_SECONDS)
+        item.update(phone=number, code_hash=code_digest(code), code_expires=clock.epoch() + mfa.CODE_SECONDS)
         sms.send(number, f"Your Keel verification code is {code}. It expires in 10 minutes.")
         out.code_sent_to = sms.masked(number)
     else:

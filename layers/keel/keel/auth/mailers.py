@@ -4,7 +4,7 @@ ever travels in an event; only hashes and ids do."""
 from __future__ import annotations
 
 from keel.auth import links, mfa
-from keel.auth.tokens import digest
+from keel.auth.tokens import code_digest
 from keel.core import clock
 from keel.core.config import settings
 from keel.core.errors import KeelError
@@ -93,7 +93,7 @@ def two_factor_code(event: DomainEvent) -> None:
             event.data["pk"],
             event.data["sk"],
             "SET code_hash = :h, code_expires = :exp",
-            values={":h": digest(code), ":exp": clock.epoch() + mfa.CODE_SECONDS},
+            values={":h": code_digest(code), ":exp": clock.epoch() + mfa.CODE_SECONDS},
             condition="attribute_exists(PK)",
         )
     except KeelError:

@@ -13,7 +13,7 @@ from typing import Any
 
 import pyotp
 
-from keel.auth.tokens import digest
+from keel.auth.tokens import code_digest
 from keel.core import clock
 from keel.core.errors import ErrorCode, KeelError
 from keel.store import keys, table
@@ -78,7 +78,7 @@ def use_totp(tx: Tx, tenant_id: str, user_id: str, secret: str, code: str, *, sk
 def code_matches(item: dict[str, Any], code: str) -> bool:
     expected = str(item.get("code_hash") or "")
     fresh = int(item.get("code_expires", 0)) > clock.epoch()
-    return bool(expected) and fresh and secrets.compare_digest(expected, digest(code.strip()))
+    return bool(expected) and fresh and secrets.compare_digest(expected, code_digest(code.strip()))
 
 
 def count_attempt(pk: str, sk: str) -> int:
@@ -110,14 +110,14 @@ def put_backup_codes(tx: Tx, tenant_id: str, user_id: str, codes: list[str]) -> 
             "PK": keys.tenant_pk(tenant_id),
             "SK": keys.backup_codes_sk(user_id),
             "entity": "backup_codes",
-            "hashes": {digest(c) for c in codes},
+            "hashes": {code_digest(c, user_id) for c in codes},
             "created_at": clock.iso(),
         }
     )
 
 
 def use_backup_code(tx: Tx, tenant_id: str, user_id: str, code: str) -> None:
-    h = digest(code.strip().lower())
+    h = code_digest(code.strip().lower(), user_id)
     tx.update(
         keys.tenant_pk(tenant_id),
         keys.backup_codes_sk(user_id),

@@ -13,7 +13,7 @@ from typing import Any
 
 from keel.auth import links, mfa, passwords, sessions
 from keel.auth.models import LoginOut, SessionOut
-from keel.auth.tokens import digest
+from keel.auth.tokens import code_digest, digest
 from keel.core import clock, ids
 from keel.core.errors import ErrorCode, KeelError
 from keel.core.principal import Principal, RequestMeta
@@ -249,7 +249,7 @@ def _challenge(
         phone = (mfa_item(user, mfa.SMS) or {}).get("phone")
         if phone:
             code = mfa.new_code()
-            item.update(code_hash=digest(code), code_expires=clock.epoch() + mfa.CODE_SECONDS)
+            item.update(code_hash=code_digest(code), code_expires=clock.epoch() + mfa.CODE_SECONDS)
             send_sms(phone, f"Your Keel sign-in code is {code}. It expires in 10 minutes.")
             sent_to = masked(phone)
     elif method == mfa.EMAIL:
