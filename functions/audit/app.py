@@ -9,9 +9,10 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from keel.audit.service import AuditFilter, export_records, list_records
-from keel.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from keel.core.pagination import DEFAULT_LIMIT, Page
 from keel.core.permissions import Permission
 from keel.http import create_app, entrypoint, principal, requires
+from keel.http.params import Cursor, Limit
 from keel.store.audit import AuditRecord, Result, Severity
 
 app = create_app()
@@ -32,8 +33,8 @@ def list_audit_logs(
     ip: Annotated[str | None, Query(max_length=64)] = None,
     since: Annotated[datetime | None, Query()] = None,
     until: Annotated[datetime | None, Query()] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
 ) -> Page[AuditRecord]:
     f = AuditFilter(
         tenant_id=tenant_id,
@@ -64,7 +65,7 @@ def export_audit_logs(
     ip: Annotated[str | None, Query(max_length=64)] = None,
     since: Annotated[datetime | None, Query()] = None,
     until: Annotated[datetime | None, Query()] = None,
-    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    cursor: Cursor = None,
 ) -> Response[str]:
     f = AuditFilter(
         tenant_id=tenant_id,

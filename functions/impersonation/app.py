@@ -7,9 +7,10 @@ from typing import Annotated, Literal
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from keel.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from keel.core.pagination import DEFAULT_LIMIT, Page
 from keel.core.permissions import Permission
 from keel.http import create_app, entrypoint, principal, requires
+from keel.http.params import Cursor, Limit
 from keel.security import impersonation
 
 app = create_app()
@@ -47,8 +48,8 @@ def end_impersonation(
 def list_impersonations(
     tenant_id: Annotated[str | None, Query(max_length=64)] = None,
     status: Annotated[Literal["active", "ended", "expired"] | None, Query()] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
 ) -> Page[impersonation.Impersonation]:
     return impersonation.list_all(
         principal(app), tenant_id=tenant_id, status=status, limit=limit, cursor=cursor

@@ -7,17 +7,16 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from keel.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from keel.core.pagination import DEFAULT_LIMIT, Page
 from keel.core.permissions import Permission
 from keel.core.principal import Principal
 from keel.http import create_app, entrypoint, principal, public, request_meta, requires
+from keel.http.params import Cursor, Limit, TenantParam
 from keel.invitations import service
 from keel.invitations.models import InvitationAccept, InvitationCreate, InvitationOut, InvitationStatus
 from keel.users.models import UserOut
 
 app = create_app()
-
-TenantParam = Annotated[str | None, Query(max_length=64, description="Super admins: another tenant")]
 
 
 @app.post(
@@ -40,8 +39,8 @@ def create_invitation(body: InvitationCreate, tenant_id: TenantParam = None) -> 
 def list_invitations(
     tenant_id: TenantParam = None,
     status: Annotated[InvitationStatus | None, Query()] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
 ) -> Page[InvitationOut]:
     return service.list_invitations(principal(app), tenant_id, status, limit, cursor)
 

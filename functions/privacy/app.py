@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from aws_lambda_powertools.event_handler.openapi.params import Query
-
-from keel.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from keel.core.pagination import DEFAULT_LIMIT, Page
 from keel.core.permissions import Permission
 from keel.http import create_app, entrypoint, principal, requires
+from keel.http.params import Cursor, Limit, TenantParam
 from keel.privacy import service
 from keel.privacy.models import DeletionLogEntry, DeletionRequest, UserDataExport
 
 app = create_app()
-
-TenantParam = Annotated[str | None, Query(max_length=64, description="Super admins: another tenant")]
 
 
 @app.get(
@@ -45,8 +40,8 @@ def delete_user_data(user_id: str, body: DeletionRequest, tenant_id: TenantParam
 )
 def list_deletion_log(
     tenant_id: TenantParam = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
 ) -> Page[DeletionLogEntry]:
     return service.list_log(principal(app), tenant_id, limit, cursor)
 

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from keel.core.pagination import Page
 from keel.core.permissions import Permission
 from keel.http import create_app, entrypoint, principal, requires
+from keel.http.params import TenantParam
 from keel.roles import service
 from keel.roles.models import RoleCreate, RoleOut, RoleUpdate
 
 app = create_app()
-
-TenantParam = Annotated[str | None, Query(max_length=64, description="Super admins: another tenant")]
 
 
 @app.get("/roles", operation_id="list_roles", middlewares=[requires(Permission.ROLES_READ)], tags=["roles"])

@@ -9,9 +9,10 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from keel.auth import enrollment, recovery
 from keel.auth.models import Done
-from keel.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from keel.core.pagination import DEFAULT_LIMIT, Page
 from keel.core.permissions import Permission
 from keel.http import create_app, entrypoint, principal, requires
+from keel.http.params import Cursor, Limit, TenantParam
 from keel.security import lockout_admin, sessions_admin, suspicious
 from keel.security import service as security
 from keel.security.models import (
@@ -24,7 +25,6 @@ from keel.security.models import (
 )
 
 app = create_app()
-TenantQ = Annotated[str | None, Query(max_length=64, description="Super admins: another tenant")]
 READ, MANAGE = Permission.SECURITY_READ, Permission.SECURITY_MANAGE
 
 
@@ -34,7 +34,7 @@ READ, MANAGE = Permission.SECURITY_READ, Permission.SECURITY_MANAGE
     middlewares=[requires(READ)],
     tags=["security"],
 )
-def get_password_policy(tenant_id: TenantQ = None) -> PasswordPolicy:
+def get_password_policy(tenant_id: TenantParam = None) -> PasswordPolicy:
     return security.read(principal(app), "password_policy", tenant_id)
 
 
@@ -44,7 +44,7 @@ def get_password_policy(tenant_id: TenantQ = None) -> PasswordPolicy:
     middlewares=[requires(MANAGE)],
     tags=["security"],
 )
-def update_password_policy(body: PasswordPolicy, tenant_id: TenantQ = None) -> PasswordPolicy:
+def update_password_policy(body: PasswordPolicy, tenant_id: TenantParam = None) -> PasswordPolicy:
     return security.update(principal(app), "password_policy", body, tenant_id)
 
 
@@ -54,7 +54,7 @@ def update_password_policy(body: PasswordPolicy, tenant_id: TenantQ = None) -> P
     middlewares=[requires(READ)],
     tags=["security"],
 )
-def preview_password_policy(body: PasswordPolicy, tenant_id: TenantQ = None) -> PolicyPreview:
+def preview_password_policy(body: PasswordPolicy, tenant_id: TenantParam = None) -> PolicyPreview:
     return security.preview_policy(principal(app), body, tenant_id)
 
 
@@ -71,7 +71,7 @@ def force_password_reset(body: recovery.ForceResetIn) -> recovery.ForceResetOut:
 @app.get(
     "/security/2fa-settings", operation_id="get_2fa_settings", middlewares=[requires(READ)], tags=["security"]
 )
-def get_2fa_settings(tenant_id: TenantQ = None) -> TwoFactorSettings:
+def get_2fa_settings(tenant_id: TenantParam = None) -> TwoFactorSettings:
     return security.read(principal(app), "two_factor", tenant_id)
 
 
@@ -81,7 +81,7 @@ def get_2fa_settings(tenant_id: TenantQ = None) -> TwoFactorSettings:
     middlewares=[requires(MANAGE)],
     tags=["security"],
 )
-def update_2fa_settings(body: TwoFactorSettings, tenant_id: TenantQ = None) -> TwoFactorSettings:
+def update_2fa_settings(body: TwoFactorSettings, tenant_id: TenantParam = None) -> TwoFactorSettings:
     return security.update(principal(app), "two_factor", body, tenant_id)
 
 
@@ -91,7 +91,7 @@ def update_2fa_settings(body: TwoFactorSettings, tenant_id: TenantQ = None) -> T
     middlewares=[requires(READ)],
     tags=["security"],
 )
-def get_session_settings(tenant_id: TenantQ = None) -> SessionSettings:
+def get_session_settings(tenant_id: TenantParam = None) -> SessionSettings:
     return security.read(principal(app), "sessions", tenant_id)
 
 
@@ -101,14 +101,14 @@ def get_session_settings(tenant_id: TenantQ = None) -> SessionSettings:
     middlewares=[requires(MANAGE)],
     tags=["security"],
 )
-def update_session_settings(body: SessionSettings, tenant_id: TenantQ = None) -> SessionSettings:
+def update_session_settings(body: SessionSettings, tenant_id: TenantParam = None) -> SessionSettings:
     return security.update(principal(app), "sessions", body, tenant_id)
 
 
 @app.get(
     "/security/ip-allowlist", operation_id="get_ip_allowlist", middlewares=[requires(READ)], tags=["security"]
 )
-def get_ip_allowlist(tenant_id: TenantQ = None) -> IpAllowlist:
+def get_ip_allowlist(tenant_id: TenantParam = None) -> IpAllowlist:
     return security.read(principal(app), "ip_allowlist", tenant_id)
 
 
@@ -118,7 +118,7 @@ def get_ip_allowlist(tenant_id: TenantQ = None) -> IpAllowlist:
     middlewares=[requires(MANAGE)],
     tags=["security"],
 )
-def update_ip_allowlist(body: IpAllowlist, tenant_id: TenantQ = None) -> IpAllowlist:
+def update_ip_allowlist(body: IpAllowlist, tenant_id: TenantParam = None) -> IpAllowlist:
     return security.update(principal(app), "ip_allowlist", body, tenant_id)
 
 
@@ -128,7 +128,7 @@ def update_ip_allowlist(body: IpAllowlist, tenant_id: TenantQ = None) -> IpAllow
     middlewares=[requires(READ)],
     tags=["security"],
 )
-def get_impersonation_settings(tenant_id: TenantQ = None) -> ImpersonationSettings:
+def get_impersonation_settings(tenant_id: TenantParam = None) -> ImpersonationSettings:
     return security.read(principal(app), "impersonation", tenant_id)
 
 
@@ -139,7 +139,7 @@ def get_impersonation_settings(tenant_id: TenantQ = None) -> ImpersonationSettin
     tags=["security"],
 )
 def update_impersonation_settings(
-    body: ImpersonationSettings, tenant_id: TenantQ = None
+    body: ImpersonationSettings, tenant_id: TenantParam = None
 ) -> ImpersonationSettings:
     return security.update(principal(app), "impersonation", body, tenant_id)
 
@@ -151,11 +151,11 @@ def update_impersonation_settings(
     tags=["security"],
 )
 def list_suspicious_activity(
-    tenant_id: TenantQ = None,
+    tenant_id: TenantParam = None,
     kind: Annotated[suspicious.Kind | None, Query()] = None,
     user_id: Annotated[str | None, Query(max_length=64)] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
 ) -> Page[suspicious.SuspiciousActivity]:
     return suspicious.list_findings(
         principal(app), tenant_id=tenant_id, kind=kind, user_id=user_id, limit=limit, cursor=cursor
@@ -166,10 +166,10 @@ def list_suspicious_activity(
     "/sessions", operation_id="list_sessions", middlewares=[requires(Permission.PROFILE)], tags=["sessions"]
 )
 def list_sessions(
-    tenant_id: TenantQ = None,
+    tenant_id: TenantParam = None,
     user_id: Annotated[str | None, Query(max_length=64)] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
 ) -> Page[sessions_admin.SessionInfo]:
     return sessions_admin.list_sessions(
         principal(app), tenant_id=tenant_id, user_id=user_id, limit=limit, cursor=cursor
@@ -183,7 +183,7 @@ def list_sessions(
     tags=["sessions"],
 )
 def terminate_session(
-    session_id: str, body: sessions_admin.TerminateIn, tenant_id: TenantQ = None
+    session_id: str, body: sessions_admin.TerminateIn, tenant_id: TenantParam = None
 ) -> sessions_admin.TerminatedOut:
     return sessions_admin.terminate(principal(app), session_id, body.reason, tenant_id)
 
@@ -201,7 +201,7 @@ def terminate_sessions(body: sessions_admin.TerminateManyIn) -> sessions_admin.T
 @app.post(
     "/users/<user_id>/unlock", operation_id="unlock_user", middlewares=[requires(MANAGE)], tags=["security"]
 )
-def unlock_user(user_id: str, tenant_id: TenantQ = None) -> lockout_admin.UnlockOut:
+def unlock_user(user_id: str, tenant_id: TenantParam = None) -> lockout_admin.UnlockOut:
     return lockout_admin.unlock(principal(app), user_id, tenant_id)
 
 
@@ -211,7 +211,7 @@ def unlock_user(user_id: str, tenant_id: TenantQ = None) -> lockout_admin.Unlock
     middlewares=[requires(MANAGE)],
     tags=["security"],
 )
-def reset_user_2fa(user_id: str, tenant_id: TenantQ = None) -> Done:
+def reset_user_2fa(user_id: str, tenant_id: TenantParam = None) -> Done:
     return enrollment.reset_user(principal(app), user_id, tenant_id)
 
 
@@ -221,7 +221,7 @@ def reset_user_2fa(user_id: str, tenant_id: TenantQ = None) -> Done:
     middlewares=[requires(MANAGE)],
     tags=["security"],
 )
-def admin_reset_password(user_id: str, body: recovery.AdminResetIn, tenant_id: TenantQ = None) -> Done:
+def admin_reset_password(user_id: str, body: recovery.AdminResetIn, tenant_id: TenantParam = None) -> Done:
     return recovery.admin_reset(principal(app), user_id, body, tenant_id)
 
 

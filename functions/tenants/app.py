@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from keel.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from keel.core.pagination import DEFAULT_LIMIT, Page
 from keel.core.permissions import Permission
 from keel.http import create_app, entrypoint, principal, requires
+from keel.http.params import Cursor, Limit
 from keel.tenants import service
 from keel.tenants.models import Tenant, TenantCreate, TenantCreated, TenantUpdate
 
@@ -34,8 +32,8 @@ def create_tenant(body: TenantCreate) -> Response[TenantCreated]:
     tags=["tenants"],
 )
 def list_tenants(
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
 ) -> Page[Tenant]:
     return service.list_all(principal(app), limit, cursor)
 

@@ -8,10 +8,11 @@ from typing import Annotated, Literal
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from keel.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from keel.core.pagination import DEFAULT_LIMIT, Page
 from keel.core.permissions import Permission
 from keel.core.principal import Principal
 from keel.http import create_app, entrypoint, principal, public, request_meta, requires
+from keel.http.params import Cursor, Limit, TenantParam
 from keel.store.audit import AuditRecord
 from keel.users import service
 from keel.users.models import (
@@ -32,10 +33,6 @@ from keel.users.models import (
 )
 
 app = create_app()
-
-TenantParam = Annotated[str | None, Query(max_length=64, description="Super admins: another tenant")]
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
-Cursor = Annotated[str | None, Query(max_length=2048)]
 
 
 @app.get("/users", operation_id="list_users", middlewares=[requires(Permission.USERS_READ)], tags=["users"])
