@@ -159,3 +159,21 @@ def test_delete_refusals_write_nothing(api: Api) -> None:
         len(api.get("/deletion-log", token=root.token, query={"tenant_id": boss.tenant_id}).json["items"])
         == 1
     )
+
+
+def test_delete_also_blanks_the_ips_of_security_findings(api: Api) -> None:
+    root = super_admin(api)
+    boss = tenant_admin(api, root)
+    ph = member(api, boss, "ph@acme.example.com", name="Pat Pharmacist")
+    moved = api.post("/auth/login", {"email": ph.email, "password": PASSWORD}, ip="198.51.100.7")
+    assert moved.status == 200, moved.text
+    findings = api.get("/security/suspicious-activity", token=boss.token).json["items"]
+    mine = [f for f in findings if f["user_id"] == ph.user_id]
+    assert mine
+    assert {f["ip"] for f in mine} == {"198.51.100.7"}
+    reply = api.post(f"/users/{ph.user_id}/data-deletion", {"reason": "GDPR request #42"}, token=boss.token)
+    assert reply.status == 200, reply.text
+    after = api.get("/security/suspicious-activity", token=boss.token).json["items"]
+    kept = [f for f in after if f["user_id"] == ph.user_id]
+    assert [f["id"] for f in kept] == [f["id"] for f in mine]  # the finding stays, as a record
+    assert all(f["ip"] is None for f in kept)

@@ -65,6 +65,8 @@ def _audit_records(tenant_id: str, user_id: str) -> list[dict[str, Any]]:
     pk = keys.audit_user_index_pk(tenant_id, user_id)
     found = {i["SK"]: i for i in table.query_all(pk, index="GSI1")}
     found.update({i["SK"]: i for i in table.query_all(pk, index="GSI2")})
+    findings = keys.suspicious_user_index_pk(tenant_id, user_id)  # security findings hold IPs too
+    found.update({i["SK"]: i for i in table.query_all(findings, index="GSI1")})
     return [found[k] for k in sorted(found)]
 
 
@@ -143,7 +145,7 @@ def _scrub_op(record: dict[str, Any]) -> Callable[[Tx], None]:
         tx.update(
             record["PK"],
             record["SK"],
-            "SET details = :d, anonymised = :t REMOVE ip, user_agent",
+            "SET details = :d, anonymised = :t REMOVE ip, user_agent, country",
             values={":d": details, ":t": True},
             condition="attribute_exists(PK)",
         )

@@ -73,6 +73,8 @@ def _finding(
         details={"kind": kind, **details},
     )
     item = {**found.model_dump(), "PK": keys.suspicious_pk(tenant_id), "SK": found.id, "entity": "suspicious"}
+    if user_id:
+        item.update(GSI1PK=keys.suspicious_user_index_pk(tenant_id, user_id), GSI1SK=found.id)
     return item, audit.item(record)
 
 

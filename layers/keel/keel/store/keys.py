@@ -178,6 +178,11 @@ def suspicious_pk(tenant_id: str) -> str:
     return f"T#{tenant_id}#SUSPICIOUS"
 
 
+def suspicious_user_index_pk(tenant_id: str, user_id: str) -> str:
+    """GSI1: the findings about one user (their IPs and places are personal data to erase)."""
+    return f"T#{tenant_id}#SUSPICIOUS#USER#{user_id}"
+
+
 def impersonation_sk(impersonation_id: str) -> str:
     return f"IMPERSONATION#{impersonation_id}"
 
