@@ -230,3 +230,15 @@ def test_reset_user_2fa(api: Api) -> None:
     assert api.get("/sessions", token=cashier.token).code == "AUTH_004"
     assert login(api, cashier.email).token
     assert not [i for i in api.stack.scan() if i["SK"].startswith(f"USER#{cashier.user_id}#MFA")]
+
+
+def test_the_table_holds_no_readable_totp_seed_or_backup_code(api: Api) -> None:
+    root = super_admin(api)
+    boss = tenant_admin(api, root)
+    totp, confirmed = _enrol_totp(api, boss)
+    dump = repr(api.stack.scan())
+    assert totp.secret not in dump
+    assert not any(code in dump for code in confirmed["backup_codes"])
+    seeds = [i["secret"] for i in api.stack.entities("mfa") if "secret" in i]
+    assert seeds
+    assert all(s.startswith("v1:") for s in seeds)

@@ -10,6 +10,7 @@ from keel.core import clock
 from keel.core.errors import ErrorCode, KeelError, invalid
 from keel.core.permissions import Permission
 from keel.core.principal import Principal
+from keel.core.sealing import seal, unseal
 from keel.security import repo as security
 from keel.security import sms
 from keel.store import keys, table
@@ -39,7 +40,7 @@ def enroll(principal: Principal, method: str, phone: str | None) -> EnrollOut:
     out = EnrollOut(method=method, expires_at=expires)
     if method == mfa.TOTP:
         secret = mfa.new_totp_secret()
-        item["secret"] = secret
+        item["secret"] = seal(secret, mfa.TOTP_SEAL)
         out.secret, out.otpauth_uri = secret, mfa.otpauth_uri(secret, user.email)
     elif method == mfa.SMS:
         number = sms.normalise(phone or user.phone or "", "phone") if (phone or user.phone) else None
@@ -80,7 +81,7 @@ def confirm(principal: Principal, method: str, code: str) -> ConfirmOut:
         raise mfa.too_many()
     change = Change(principal)
     ok = (
-        mfa.totp_step(pending["secret"], code) is not None
+        mfa.totp_step(unseal(pending["secret"], mfa.TOTP_SEAL), code) is not None
         if method == mfa.TOTP
         else mfa.code_matches(pending, code)
     )
@@ -95,7 +96,8 @@ def confirm(principal: Principal, method: str, code: str) -> ConfirmOut:
         "confirmed_at": clock.iso(),
     }
     if method == mfa.TOTP:
-        confirmed.update(secret=pending["secret"], last_step=mfa.totp_step(pending["secret"], code))
+        step = mfa.totp_step(unseal(pending["secret"], mfa.TOTP_SEAL), code)
+        confirmed.update(secret=pending["secret"], last_step=step)
     elif method == mfa.SMS:
         confirmed["phone"] = pending["phone"]
     change.tx.delete(pk, sk, condition="attribute_exists(PK)", on_fail=mfa.wrong_code())

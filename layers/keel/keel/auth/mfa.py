@@ -23,6 +23,7 @@ ISSUER = "Keel"
 CODE_SECONDS = 10 * 60
 MAX_ATTEMPTS = 5
 BACKUP_CODES = 10
+TOTP_SEAL = "totp"  # the purpose the TOTP seeds are sealed under (keel.core.sealing)
 TOTP = "totp"
 SMS = "sms"
 EMAIL = "email"

@@ -17,6 +17,7 @@ from keel.auth.tokens import code_digest, digest
 from keel.core import clock, ids
 from keel.core.errors import ErrorCode, KeelError
 from keel.core.principal import Principal, RequestMeta
+from keel.core.sealing import unseal
 from keel.security import lockout, suspicious
 from keel.security import repo as security
 from keel.security.models import Enforcement, SecuritySettings
@@ -303,10 +304,10 @@ def verify_2fa(challenge_token: str, code: str, method: str | None, meta: Reques
         if method == mfa.BACKUP:
             mfa.use_backup_code(change.tx, user.tenant_id, user.user_id, code)
         elif method == mfa.TOTP and mfa.TOTP in challenge["methods"]:
-            secret = (mfa_item(user, mfa.TOTP) or {}).get("secret")
-            if not secret:
+            sealed = (mfa_item(user, mfa.TOTP) or {}).get("secret")
+            if not sealed:
                 raise mfa.wrong_code()
-            mfa.use_totp(change.tx, user.tenant_id, user.user_id, secret, code)
+            mfa.use_totp(change.tx, user.tenant_id, user.user_id, unseal(sealed, mfa.TOTP_SEAL), code)
         elif method in (mfa.SMS, mfa.EMAIL) and method == challenge["method"]:
             if not mfa.code_matches(challenge, code):
                 raise mfa.wrong_code()
