@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from keel.core.errors import ErrorCode, KeelError
+from keel.core.permissions import PLATFORM_KIND, TenantKind
+from keel.core.principal import PLATFORM_TENANT
 from keel.store import keys, table
 from keel.store.table import QueryPage
 from keel.tenants.models import Tenant
@@ -31,6 +33,14 @@ def from_item(raw: dict[str, Any]) -> Tenant:
 def get(tenant_id: str) -> Tenant | None:
     raw = table.get(keys.tenant_pk(tenant_id), keys.TENANT_SK)
     return from_item(raw) if raw else None
+
+
+def kind(tenant_id: str) -> str:
+    """The tenant's kind (its role set): `platform` for the platform tenant, else a TenantKind."""
+    if tenant_id == PLATFORM_TENANT:
+        return PLATFORM_KIND
+    tenant = get(tenant_id)
+    return tenant.kind if tenant else TenantKind.PHARMACY
 
 
 def page(limit: int, cursor: str | None) -> tuple[list[Tenant], str | None]:
