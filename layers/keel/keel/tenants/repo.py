@@ -35,12 +35,25 @@ def get(tenant_id: str) -> Tenant | None:
     return from_item(raw) if raw else None
 
 
+_KINDS: dict[str, str] = {}  # a tenant's kind never changes, so a warm container may keep it
+
+
 def kind(tenant_id: str) -> str:
-    """The tenant's kind (its role set): `platform` for the platform tenant, else a TenantKind."""
+    """The tenant's kind (its role set): `platform` for the platform tenant, else a TenantKind.
+
+    Read once per tenant per container: the kind is set at creation and never changes.
+    """
     if tenant_id == PLATFORM_TENANT:
         return PLATFORM_KIND
-    tenant = get(tenant_id)
-    return tenant.kind if tenant else TenantKind.PHARMACY
+    known = _KINDS.get(tenant_id)
+    if known is None:
+        tenant = get(tenant_id)
+        if tenant is None:
+            return TenantKind.PHARMACY
+        if len(_KINDS) >= 10_000:
+            _KINDS.clear()
+        known = _KINDS[tenant_id] = tenant.kind
+    return known
 
 
 def page(limit: int, cursor: str | None) -> tuple[list[Tenant], str | None]:
