@@ -11,6 +11,7 @@ DEMO_TENANT_ID = "ten_demo_pharmacy"
 
 def seed_demo(api_url: str) -> dict[str, Any]:
     from keel.auth import service as auth
+    from keel.core.permissions import TenantKind
     from keel.core.principal import RequestMeta
     from keel.tenants import repo as tenants
     from keel.tenants import service as tenant_service
@@ -30,6 +31,7 @@ def seed_demo(api_url: str) -> dict[str, Any]:
             TenantCreate(
                 name="Demo Pharmacy",
                 plan="growth",
+                kind=TenantKind.PHARMACY,
                 admin=AdminIn(email="manager@demo-pharmacy.example.com", name="Dana Manager"),
             ),
             tenant_id=DEMO_TENANT_ID,

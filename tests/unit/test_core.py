@@ -9,7 +9,7 @@ import pytest
 from keel.core import clock, ids
 from keel.core.errors import ErrorCode, KeelError
 from keel.core.pagination import decode_cursor, encode_cursor
-from keel.core.permissions import BUILTIN_ROLES, Permission
+from keel.core.permissions import Permission
 from keel.core.principal import Principal
 
 
@@ -65,8 +65,3 @@ def test_tenant_scope_hides_other_tenants() -> None:
     assert err.value.status == 404
     root = Principal(tenant_id="platform", user_id="r", role="super_admin", permissions=frozenset(Permission))
     assert root.tenant_scope("t2") == "t2"
-
-
-def test_only_super_admin_manages_tenants() -> None:
-    holders = [name for name, (_, perms) in BUILTIN_ROLES.items() if Permission.TENANTS_MANAGE in perms]
-    assert holders == ["super_admin"]

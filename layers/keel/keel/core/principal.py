@@ -38,6 +38,11 @@ class Principal:
         return self.role == SUPER_ADMIN and self.tenant_id == PLATFORM_TENANT and self.kind != "impersonation"
 
     @property
+    def is_platform_staff(self) -> bool:
+        """Anyone of the platform tenant (super admin, support, billing, on-call), not impersonating."""
+        return self.tenant_id == PLATFORM_TENANT and self.kind != "impersonation"
+
+    @property
     def actor(self) -> str:
         return self.actor_id or self.user_id
 
@@ -53,13 +58,14 @@ class Principal:
             raise KeelError(ErrorCode.SAAS_001, f"Missing permission {permission}")
 
     def tenant_scope(self, tenant_id: str | None) -> str:
-        """The tenant a call works on: a super admin may name any; everyone else gets their own.
+        """The tenant a call works on: platform staff may name any (their role's permissions still
+        apply there); everyone else gets their own.
 
         Naming another tenant answers 404 (never 403), so ids of other tenants leak nothing.
         """
         if tenant_id is None or tenant_id == self.tenant_id:
             return self.tenant_id
-        if self.is_super_admin:
+        if self.is_platform_staff:
             return tenant_id
         raise not_found("Tenant")
 

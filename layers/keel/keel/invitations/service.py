@@ -41,6 +41,18 @@ def _gone() -> KeelError:
     return KeelError(ErrorCode.SAAS_012, "This invitation is invalid, revoked, used or expired")
 
 
+def _has_account(*, elsewhere: bool) -> KeelError:
+    """Told only to the invitee (who holds the link): one address, one account, one organisation."""
+    if not elsewhere:
+        return KeelError(ErrorCode.SAAS_011, "This address already has an account here; sign in with it")
+    return KeelError(
+        ErrorCode.SAAS_011,
+        "This address already has an account with another organisation, and an address can belong "
+        "to one organisation only. Sign in with that account, or ask the inviter to invite another "
+        "address.",
+    )
+
+
 def _tenant_name(tenant_id: str) -> str | None:
     tenant = tenants.get(tenant_id)
     return tenant.name if tenant else None
@@ -89,13 +101,14 @@ def create(principal: Principal, tenant_id: str | None, body: InvitationCreate) 
     roles.assignable(principal, scoped, body.role)
     email = str(body.email)
     found = users.lookup_email(email)
-    if found:
-        where = "in this tenant" if found[0] == scoped else "on the platform"
+    if found and found[0] == scoped:
         raise KeelError(
             ErrorCode.SAAS_011,
-            f"This address already has an account {where}",
+            "This address already has an account in this tenant",
             details=[{"field": "email", "message": "already has an account"}],
         )
+    # An account in another tenant is answered exactly like a new address (same read, same write,
+    # same mail): the inviter learns nothing; only the invitee is told, when they accept.
     ulid = ids.ulid()
     expires = clock.epoch() + body.expires_in_days * DAY
     inv = Invitation(
@@ -259,6 +272,9 @@ def accept(body: InvitationAccept, principal: Principal) -> UserOut:
     inv = repo.get(link["tenant_id"], keys.invitation_id_for(link["user_id"]), consistent=True)
     if inv is None or repo.current_status(inv) != "pending":
         raise _gone()
+    owner = users.lookup_email(inv.email)
+    if owner:
+        raise _has_account(elsewhere=owner[0] != inv.tenant_id)
     passwords.validate_new(body.password, tenant_id=inv.tenant_id, user_id=inv.user_id)
     if roles.find(inv.tenant_id, inv.role) is None:
         raise KeelError(

@@ -9,20 +9,20 @@ from __future__ import annotations
 from keel.core import clock
 from keel.core.errors import ErrorCode, KeelError, invalid, not_found
 from keel.core.pagination import Page
-from keel.core.permissions import BUILTIN_ROLES, SUPER_ADMIN, Permission
-from keel.core.principal import PLATFORM_TENANT, Principal
+from keel.core.permissions import Permission
+from keel.core.principal import Principal
+from keel.roles import builtin
 from keel.roles.models import RoleCreate, RoleOut, RoleUpdate
 from keel.store import keys, table
 from keel.store.change import Change
 
 
 def _builtins(tenant_id: str) -> list[RoleOut]:
-    out = []
-    for name, (label, perms) in BUILTIN_ROLES.items():
-        if (name == SUPER_ADMIN) != (tenant_id == PLATFORM_TENANT):
-            continue  # super admin exists only on the platform, and only there
-        out.append(RoleOut(name=name, label=label, builtin=True, permissions=sorted(str(p) for p in perms)))
-    return out
+    """The tenant's kind's built-in roles (platform roles exist only on the platform)."""
+    return [
+        RoleOut(name=r.name, label=r.label, builtin=True, permissions=sorted(str(p) for p in r.permissions))
+        for r in builtin.of_tenant(tenant_id)
+    ]
 
 
 def _custom_out(item: dict[str, object]) -> RoleOut:
@@ -30,11 +30,11 @@ def _custom_out(item: dict[str, object]) -> RoleOut:
 
 
 def find(tenant_id: str, role: str) -> RoleOut | None:
-    for builtin in _builtins(tenant_id):
-        if builtin.name == role:
-            return builtin
-    if role in BUILTIN_ROLES:
-        return None
+    for known in _builtins(tenant_id):
+        if known.name == role:
+            return known
+    if builtin.is_reserved(role):
+        return None  # another kind's built-in role
     item = table.get(keys.tenant_pk(tenant_id), keys.role_sk(role))
     return _custom_out(item) if item else None
 
@@ -72,7 +72,7 @@ def list_roles(principal: Principal, tenant_id: str | None) -> Page[RoleOut]:
 def create_role(principal: Principal, tenant_id: str | None, body: RoleCreate) -> RoleOut:
     principal.require(Permission.ROLES_WRITE)
     scoped = principal.tenant_scope(tenant_id)
-    if body.name in BUILTIN_ROLES:
+    if builtin.is_reserved(body.name):
         raise KeelError(
             ErrorCode.SAAS_011,
             f"{body.name!r} is a built-in role",
@@ -80,6 +80,7 @@ def create_role(principal: Principal, tenant_id: str | None, body: RoleCreate) -
         )
     perms = sorted({str(p) for p in body.permissions})
     _no_escalation(principal, perms, "permissions")
+    builtin.refuse_platform_permissions(scoped, perms)
     now = clock.iso()
     role = RoleOut(
         name=body.name,
@@ -132,6 +133,7 @@ def update_role(principal: Principal, tenant_id: str | None, name: str, body: Ro
         changes["permissions"] = sorted(set(changes["permissions"]))
         # what is added must be held by the caller; what they remove need not be
         _no_escalation(principal, set(changes["permissions"]) - set(current.permissions), "permissions")
+        builtin.refuse_platform_permissions(scoped, changes["permissions"])
     if not changes:
         return current
     changes.update(updated_at=clock.iso(), updated_by=principal.actor)

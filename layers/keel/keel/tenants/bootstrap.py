@@ -29,6 +29,7 @@ def create_super_admin(email: str, password: str, name: str = "Platform Admin") 
             tenant_id=PLATFORM_TENANT,
             name="Keel platform",
             plan="platform",
+            kind="platform",
             limits=Limits(max_users=1000),
             user_count=1,
             created_at=now,

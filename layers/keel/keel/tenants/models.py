@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
+
+from keel.core.permissions import TenantKind
 
 
 class TenantStatus(StrEnum):
@@ -21,6 +24,9 @@ class Tenant(BaseModel):
     tenant_id: str
     name: str
     plan: str
+    kind: TenantKind | Literal["platform"] = Field(
+        default=TenantKind.PHARMACY, description="Which built-in roles the tenant has; set at creation"
+    )
     status: TenantStatus = TenantStatus.ACTIVE
     limits: Limits = Limits()
     user_count: int = 0
@@ -38,6 +44,10 @@ class TenantCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=2, max_length=120)
     plan: str = Field(default="starter", pattern=r"^[a-z0-9_-]{2,40}$")
+    kind: TenantKind = Field(
+        default=TenantKind.PHARMACY,
+        description="Its built-in roles and its first admin's role; cannot be changed later",
+    )
     limits: Limits = Limits()
     admin: AdminIn = Field(description="The tenant's first admin; they get an activation e-mail")
 

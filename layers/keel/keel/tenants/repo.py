@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from keel.core.errors import ErrorCode, KeelError
+from keel.core.permissions import PLATFORM_KIND, TenantKind
+from keel.core.principal import PLATFORM_TENANT
 from keel.store import keys, table
 from keel.store.table import QueryPage
 from keel.tenants.models import Tenant
@@ -31,6 +33,27 @@ def from_item(raw: dict[str, Any]) -> Tenant:
 def get(tenant_id: str) -> Tenant | None:
     raw = table.get(keys.tenant_pk(tenant_id), keys.TENANT_SK)
     return from_item(raw) if raw else None
+
+
+_KINDS: dict[str, str] = {}  # a tenant's kind never changes, so a warm container may keep it
+
+
+def kind(tenant_id: str) -> str:
+    """The tenant's kind (its role set): `platform` for the platform tenant, else a TenantKind.
+
+    Read once per tenant per container: the kind is set at creation and never changes.
+    """
+    if tenant_id == PLATFORM_TENANT:
+        return PLATFORM_KIND
+    known = _KINDS.get(tenant_id)
+    if known is None:
+        tenant = get(tenant_id)
+        if tenant is None:
+            return TenantKind.PHARMACY
+        if len(_KINDS) >= 10_000:
+            _KINDS.clear()
+        known = _KINDS[tenant_id] = tenant.kind
+    return known
 
 
 def page(limit: int, cursor: str | None) -> tuple[list[Tenant], str | None]:

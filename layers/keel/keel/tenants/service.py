@@ -7,7 +7,7 @@ from typing import Any
 from keel.core import clock, ids
 from keel.core.errors import not_found
 from keel.core.pagination import Page
-from keel.core.permissions import MANAGER, Permission
+from keel.core.permissions import ADMIN_ROLE, Permission
 from keel.core.principal import Principal
 from keel.store import keys
 from keel.store.change import Change
@@ -24,6 +24,7 @@ def create(principal: Principal, body: TenantCreate, *, tenant_id: str | None = 
         tenant_id=tenant_id or ids.new_id("ten"),
         name=body.name,
         plan=body.plan,
+        kind=body.kind,
         limits=body.limits,
         user_count=1,
         created_at=now,
@@ -34,7 +35,7 @@ def create(principal: Principal, body: TenantCreate, *, tenant_id: str | None = 
         tenant_id=tenant.tenant_id,
         email=body.admin.email,
         name=body.admin.name,
-        role=MANAGER,
+        role=ADMIN_ROLE[body.kind],
         status=UserStatus.PENDING_ACTIVATION,
         created_at=now,
         updated_at=now,
@@ -52,7 +53,7 @@ def create(principal: Principal, body: TenantCreate, *, tenant_id: str | None = 
         tenant_id=tenant.tenant_id,
         target_type="tenant",
         target_id=tenant.tenant_id,
-        details={"plan": tenant.plan, "admin_user_id": admin.user_id},
+        details={"plan": tenant.plan, "kind": tenant.kind, "admin_user_id": admin.user_id},
     )
     change.commit()
     return TenantCreated(tenant=tenant, admin_user_id=admin.user_id)
@@ -68,7 +69,7 @@ def get(principal: Principal, tenant_id: str) -> Tenant:
 
 
 def list_all(principal: Principal, limit: int, cursor: str | None) -> Page[Tenant]:
-    principal.require(Permission.TENANTS_MANAGE)
+    principal.require(Permission.TENANTS_LIST)
     items, next_cursor = repo.page(limit, cursor)
     return Page[Tenant](items=items, next_cursor=next_cursor)
 
