@@ -58,7 +58,8 @@ def serialize_dynamodb() -> None:
     from moto.dynamodb.responses import DynamoHandler
     from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
 
-    for handler in (DynamoHandler, DynamoDBStreamsHandler):
+    handlers: list[Any] = [DynamoHandler, DynamoDBStreamsHandler]
+    for handler in handlers:
         if getattr(handler, "_keel_serialized", False):
             continue
         original = handler.call_action
@@ -67,8 +68,8 @@ def serialize_dynamodb() -> None:
             with _DYNAMODB_LOCK:
                 return _original(self)
 
-        handler.call_action = call_action  # type: ignore[method-assign]
-        handler._keel_serialized = True  # type: ignore[attr-defined]
+        handler.call_action = call_action
+        handler._keel_serialized = True
 
 
 class Moto:
