@@ -20,7 +20,7 @@ from urllib.parse import unquote, urlsplit
 
 from infra.lambda_events import http_event
 from infra.local import console
-from infra.local.runtime import Runtime
+from infra.local.runtime import InvocationTimeout, Runtime
 from infra.local.template import Route
 
 API_ID = "keel-local"
@@ -259,6 +259,11 @@ class Gateway:
             try:
                 assert self.runtime is not None, "serve() before configure()"
                 result = to_http(self.runtime.invoke(match.route.function, event, request_id), request_id)
+            except InvocationTimeout:
+                # API Gateway's answer when the integration does not answer in time
+                result = HttpResult(
+                    503, [("content-type", "application/json")], b'{"message":"Service Unavailable"}'
+                )
             except Exception as exc:
                 console.error(f"{match.route.function} raised on {method} {path}", exc)
                 result = error_result(500, "Server error", request_id)
