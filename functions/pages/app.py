@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Form, Query
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
 from keel.core.errors import KeelError
 from keel.http import create_app, entrypoint, public, request_meta
@@ -22,7 +23,7 @@ app = create_app()
 Token = Annotated[str, Query(description="The one-time token from the e-mailed link", max_length=200)]
 FormToken = Annotated[str, Form(max_length=200)]
 FormPassword = Annotated[str, Form(max_length=1024)]
-HTML: dict[int | str, dict[str, Any]] = {
+HTML: dict[int, OpenAPIResponse] = {
     200: {"description": "An HTML page", "content": {"text/html": {"schema": {"type": "string"}}}}
 }
 NEW_PASSWORD = html.Field("password", "New password")
