@@ -20,12 +20,15 @@ class _Forms(HTMLParser):
         self.forms: list[HtmlForm] = []
         self.scripts = 0
         self.external: list[str] = []
+        self.assets: list[str] = []  # src and href of scripts and stylesheets
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k: v or "" for k, v in attrs}
         for name in ("src", "href", "action"):
             if a.get(name, "").startswith(("http:", "https:", "//")):
                 self.external.append(a[name])
+        if tag in ("script", "link") and (a.get("src") or a.get("href")):
+            self.assets.append(a.get("src") or a.get("href") or "")
         if tag == "script":
             self.scripts += 1
         elif tag == "form":
