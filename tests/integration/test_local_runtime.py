@@ -114,3 +114,18 @@ def test_the_gateway_answers_503_when_the_function_times_out(gateway: Gateway) -
     status, body = _get(f"{gateway.url}/slow?sleep=10")
     assert status == 503
     assert body == {"message": "Service Unavailable"}
+
+
+def test_a_client_that_closes_early_costs_one_line_and_no_traceback(
+    gateway: Gateway, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import socket
+    import struct
+
+    with socket.create_connection(("127.0.0.1", gateway.port)) as sock:
+        sock.sendall(b"GET /slow?sleep=0.5 HTTP/1.1\r\nHost: x\r\n\r\n")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # close with a reset
+    time.sleep(1.5)  # the gateway answers into the closed connection
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    assert "closed the connection early" in out
