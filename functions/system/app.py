@@ -24,7 +24,7 @@ ASSETS = {
 DOCS_HTML = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Keel API</title>
 <link rel="stylesheet" href="/docs/swagger-ui.css"></head>
-<body><div id="ui"></div>
+<body><div id="ui" data-spec="/openapi.json"></div>
 <script src="/docs/swagger-ui-bundle.js"></script>
 <script src="/docs/init.js"></script>
 </body></html>"""

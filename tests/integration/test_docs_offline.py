@@ -10,7 +10,7 @@ from tests.support.pages import parse
 EXPECTED = {
     "/docs/swagger-ui-bundle.js": ("text/javascript", "SwaggerUIBundle"),
     "/docs/swagger-ui.css": ("text/css", ".swagger-ui"),
-    "/docs/init.js": ("text/javascript", '"/openapi.json"'),
+    "/docs/init.js": ("text/javascript", "SwaggerUIBundle("),
 }
 
 
