@@ -270,5 +270,9 @@ class Runtime:
         return result
 
     def close(self) -> None:
-        for pool in self.pools.values():
-            pool.close()
+        """Stops every idle instance, all at once (busy ones stop when their invocation ends)."""
+        threads = [threading.Thread(target=pool.close, daemon=True) for pool in self.pools.values()]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=5)
