@@ -52,7 +52,9 @@ DOMAIN_ERRORS: dict[str, list[str]] = {
 SUCCESS_CONTENT: dict[str, dict[str, Any]] = {
     "export_audit_logs": {
         "text/csv": {"schema": {"type": "string"}},
-        "application/json": {"schema": {"type": "string"}},
+        "application/json": {
+            "schema": {"type": "array", "items": {"$ref": "#/components/schemas/AuditRecord"}}
+        },
     },
 }
 
@@ -85,7 +87,13 @@ def _success_status(route: Any) -> int:
     return int(found[0]) if found else 200
 
 
-def error_codes_of(route: Any, op: dict[str, Any]) -> set[str]:
+def _body_fields(op: dict[str, Any], schemas: dict[str, Any]) -> set[str]:
+    schema = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {})
+    ref = schema.get("$ref", "")
+    return set(schemas.get(ref.rsplit("/", 1)[-1], schema).get("properties", {}))
+
+
+def error_codes_of(route: Any, op: dict[str, Any], schemas: dict[str, Any]) -> set[str]:
     """Every error code the request pipeline and the operation's domain can answer."""
     from keel.http.auth import access_of
 
@@ -101,8 +109,9 @@ def error_codes_of(route: Any, op: dict[str, Any]) -> set[str]:
         codes.add("API_007")
     if any(p["name"] == "cursor" for p in params):
         codes.add("API_005")  # a cursor that is not one of ours
-    if any(p["in"] == "path" or p["name"] == "tenant_id" for p in params):
-        codes.add("API_006")
+    named = {p["name"] for p in params if p["in"] != "path"} | _body_fields(op, schemas)
+    if any(p["in"] == "path" for p in params) or any(n.endswith("_id") for n in named):
+        codes.add("API_006")  # an id that is not there, or is another tenant's
     if route.method != "GET":
         codes.add("SAAS_011")  # the item changed meanwhile, or the change does not apply to its state
     if route.method == "POST":
@@ -128,14 +137,14 @@ def error_responses(codes: set[str]) -> dict[str, Any]:
     }
 
 
-def _document(route: Any, op: dict[str, Any]) -> None:
+def _document(route: Any, op: dict[str, Any], schemas: dict[str, Any]) -> None:
     responses = op.get("responses", {})
     responses.pop("422", None)  # Powertools' own validation shape; ours is the error schema
     success = responses.pop("200", {"description": "Successful Response"})
     if op["operationId"] in SUCCESS_CONTENT:
         success["content"] = SUCCESS_CONTENT[op["operationId"]]
     statuses = {str(_success_status(route)): success}
-    statuses.update(error_responses(error_codes_of(route, op)))
+    statuses.update(error_responses(error_codes_of(route, op, schemas)))
     op["responses"] = statuses
 
 
@@ -169,7 +178,7 @@ def build() -> dict[str, Any]:
                 access = access_of(route.middlewares)
                 if access is not None and access.public:
                     op["security"] = []
-                _document(route, op)
+                _document(route, op, part.get("components", {}).get("schemas", {}))
                 spec["paths"].setdefault(path, {})[method] = op
         spec["components"]["schemas"].update(part.get("components", {}).get("schemas", {}))
     for unused in ("HTTPValidationError", "ResponseValidationError", "ValidationError"):
