@@ -35,9 +35,10 @@ def _mint(tenant_id: str, user_id: str) -> str | None:
     from keel.core.principal import RequestMeta
     from keel.store.table import Tx
     from keel.users import repo
+    from keel.users.models import UserStatus
 
     user = repo.get(tenant_id, user_id)
-    if user is None:
+    if user is None or user.status is not UserStatus.ACTIVE:  # as login: only an active user
         return None
     tx = Tx()
     new = sessions.start(
