@@ -6,7 +6,7 @@ PORT  ?= 3000
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: dev test lint typecheck template-lint unit integration e2e bench build openapi bootstrap clean
+.PHONY: dev test lint typecheck template-lint unit integration e2e bench build openapi fuzz fuzz-ci bootstrap clean
 
 $(VENV)/.installed: requirements/dev.txt layers/keel/requirements.txt
 	@test -x $(PY) || $$(infra/bin/find-python) -m venv $(VENV)
@@ -39,6 +39,14 @@ unit integration e2e: $(VENV)/.installed
 ## make bench: cold imports, DynamoDB calls per request, warm latency
 bench: $(VENV)/.installed
 	$(PY) -m infra.bench
+
+## make fuzz: schemathesis over the local stack, every operation, as super admin and tenant admin
+fuzz: $(VENV)/.installed
+	$(PY) -m infra.fuzz $(if $(EXAMPLES),--max-examples $(EXAMPLES)) $(if $(SEED),--seed $(SEED))
+
+## make fuzz-ci: the bounded pass CI runs (a few minutes)
+fuzz-ci: $(VENV)/.installed
+	$(PY) -m infra.fuzz --max-examples 5
 
 ## make build: sam build without a container (needs the runtime's Python, which the venv has)
 build: $(VENV)/.installed

@@ -52,6 +52,9 @@ class ErrorCode(Enum):
     API_010 = CodeInfo(413, "Payload too large", "Send at most 256 KB")
     API_011 = CodeInfo(409, "Idempotency key reused", "Use a new Idempotency-Key for a new request")
     API_012 = CodeInfo(415, "Unsupported media type", "Send application/json")
+    API_013 = CodeInfo(
+        409, "Answer not replayable", "The first answer held a credential; send a new Idempotency-Key"
+    )
 
     @property
     def status(self) -> int:

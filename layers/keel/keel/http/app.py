@@ -18,10 +18,9 @@ from keel.core.config import settings
 from keel.core.errors import ErrorCode, KeelError
 from keel.core.observability import logger, metrics, tracer
 from keel.core.principal import Principal, RequestMeta
-from keel.http import idempotency
+from keel.http import idempotency, pipeline
+from keel.http.auth import PRINCIPAL
 from keel.http.errors import error_response, from_keel_error, validation_details
-
-PRINCIPAL = "principal"
 
 
 def request_meta(app: APIGatewayHttpResolver) -> RequestMeta:
@@ -38,7 +37,7 @@ def request_meta(app: APIGatewayHttpResolver) -> RequestMeta:
 
 
 def principal(app: APIGatewayHttpResolver) -> Principal:
-    """The caller, set by the route's `requires(...)` middleware."""
+    """The caller, authenticated by the pipeline as the route's `requires(...)` declares."""
     found = app.context.get(PRINCIPAL)
     if not isinstance(found, Principal):  # a route without `requires` asked for one: a bug
         raise KeelError(ErrorCode.API_008, "Route has no authentication")
@@ -68,7 +67,9 @@ def allowed_methods(path: str) -> set[str]:
 
 
 def create_app() -> APIGatewayHttpResolver:
+    """authenticate -> authorise -> validate -> idempotency -> handler (see `keel.http.pipeline`)."""
     app = APIGatewayHttpResolver(enable_validation=True)
+    pipeline.install(app)
     app.use(middlewares=[idempotency.middleware])
 
     def request_id() -> str | None:
