@@ -104,3 +104,15 @@ def test_a_base64_encoded_json_body_is_read(api: Api) -> None:
     out = function_module(code_uri, handler).lambda_handler(event, LambdaContext(found.route.function))
     assert out["statusCode"] == 201, out["body"]
     assert json.loads(out["body"])["tenant"]["name"] == "Encoded Co"
+
+
+def test_a_form_operation_takes_only_its_form_media_type(api: Api) -> None:
+    """The link pages' form routes declare urlencoded bodies: JSON sent there is 415 too."""
+    reply = api.call(
+        "POST",
+        "/forms/activate",
+        raw_body=json.dumps({"token": "x", "password": "y"}),
+        headers={"content-type": "application/json"},
+    )
+    assert (reply.status, reply.code) == (415, "API_012")
+    assert "application/x-www-form-urlencoded" in reply.json["error"]["message"]

@@ -32,7 +32,7 @@ def install(app: APIGatewayHttpResolver) -> None:
             return validate(app, next_middleware)
         caller = authenticate(app, access)
         if route is not None and route.dependant.body_params:
-            check_body(app)
+            check_body(app, accepted_media_type(route.dependant.body_params))
         if caller is None or caller.kind != "impersonation":
             return validate(app, next_middleware)
         try:
@@ -49,20 +49,31 @@ def install(app: APIGatewayHttpResolver) -> None:
     app._request_validation_middleware = authenticate_then_validate  # type: ignore[assignment]
 
 
-def is_json(content_type: str) -> bool:
+JSON = "application/json"
+
+
+def accepted_media_type(body_params: list[Any]) -> str:
+    """What the operation's body is declared as: JSON, or a form (`Form(...)` parameters)."""
+    declared = {getattr(p.field_info, "media_type", JSON) for p in body_params}
+    return declared.pop() if len(declared) == 1 else JSON
+
+
+def is_accepted(content_type: str, accepted: str) -> bool:
     media = content_type.split(";", 1)[0].strip().lower()
-    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
+    if accepted != JSON:
+        return media == accepted
+    return media == JSON or (media.startswith("application/") and media.endswith("+json"))
 
 
-def check_body(app: APIGatewayHttpResolver) -> None:
-    """A JSON operation takes JSON (415 otherwise) encoded as UTF-8 (400 otherwise)."""
+def check_body(app: APIGatewayHttpResolver, accepted: str) -> None:
+    """An operation takes the media type it declares (415 otherwise), encoded as UTF-8 (400 otherwise)."""
     event = app.current_event
     content_type = (event.headers or {}).get("content-type")
     body: Any = event.get("body")
-    if content_type is not None and not is_json(content_type):
+    if content_type is not None and not is_accepted(content_type, accepted):
         raise KeelError(
             ErrorCode.API_012,
-            "Content-Type must be application/json",
+            f"Content-Type must be {accepted}",
             details=[{"field": "Content-Type", "message": f"{content_type[:100]} is not supported"}],
         )
     if not body:
