@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from keel.auth import links, passwords, sessions
 from keel.auth.models import Accepted, Done
 from keel.core import clock
-from keel.core.errors import ErrorCode, KeelError, invalid, not_found
+from keel.core.errors import ErrorCode, KeelError, Kind, invalid, not_found
 from keel.core.permissions import Permission
 from keel.core.principal import Principal, RequestMeta
 from keel.security import lockout
@@ -52,22 +52,22 @@ class ForceResetOut(BaseModel):
     sessions_ended: int = 0
 
 
-def _not_impersonating(principal: Principal) -> None:
+def not_impersonating(principal: Principal) -> None:
     if principal.kind == "impersonation":
         raise KeelError(ErrorCode.SAAS_005, "Not allowed while impersonating")
 
 
-def _user_in_scope(principal: Principal, user_id: str, tenant_id: str | None = None) -> User:
+def user_in_scope(principal: Principal, user_id: str, tenant_id: str | None = None) -> User:
     user = users.get(principal.tenant_scope(tenant_id), user_id, consistent=True)
     if user is None or user.status is UserStatus.DELETED:
-        raise KeelError(ErrorCode.SAAS_002, "User not found")
+        raise not_found(Kind.USER)
     return user
 
 
 def change_password(principal: Principal, current: str, new: str) -> Done:
     principal.require(Permission.PROFILE)
-    _not_impersonating(principal)
-    user = _user_in_scope(principal, principal.user_id)
+    not_impersonating(principal)
+    user = user_in_scope(principal, principal.user_id)
     if not passwords.verify(user.password_hash, current):
         from keel.store import audit
 
@@ -163,8 +163,8 @@ def resend_activation(email: str, meta: RequestMeta) -> Accepted:
 
 def admin_reset(principal: Principal, user_id: str, body: AdminResetIn, tenant_id: str | None = None) -> Done:
     principal.require(Permission.SECURITY_MANAGE)
-    _not_impersonating(principal)
-    user = _user_in_scope(principal, user_id, tenant_id)
+    not_impersonating(principal)
+    user = user_in_scope(principal, user_id, tenant_id)
     change = Change(principal)
     ended = 0
     if body.mode == "temporary":
@@ -203,13 +203,13 @@ def admin_reset(principal: Principal, user_id: str, body: AdminResetIn, tenant_i
 
 def force_reset(principal: Principal, body: ForceResetIn) -> ForceResetOut:
     principal.require(Permission.SECURITY_MANAGE)
-    _not_impersonating(principal)
+    not_impersonating(principal)
     tenant_id = principal.tenant_scope(body.tenant_id)
     change = Change(principal)
     if body.user_id:
         if body.effective_at is not None:
             raise invalid("effective_at", "Only for a tenant-wide reset")
-        user = _user_in_scope(principal, body.user_id, tenant_id)
+        user = user_in_scope(principal, body.user_id, tenant_id)
         change.tx.update(
             keys.tenant_pk(tenant_id),
             keys.user_sk(user.user_id),
@@ -248,5 +248,5 @@ def force_reset(principal: Principal, body: ForceResetIn) -> ForceResetOut:
 
 def must_exist(user: User | None) -> User:
     if user is None:
-        raise not_found("User")
+        raise not_found(Kind.USER)
     return user

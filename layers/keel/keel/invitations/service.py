@@ -8,7 +8,7 @@ from typing import Any
 
 from keel.auth import links, passwords
 from keel.core import clock, ids
-from keel.core.errors import ErrorCode, KeelError, not_found
+from keel.core.errors import ErrorCode, KeelError, Kind, not_found
 from keel.core.pagination import Page
 from keel.core.permissions import Permission
 from keel.core.principal import Principal
@@ -165,7 +165,7 @@ def _load(principal: Principal, tenant_id: str | None, invitation_id: str) -> In
     scoped = principal.tenant_scope(tenant_id)
     inv = repo.get(scoped, invitation_id, consistent=True)
     if inv is None:
-        raise not_found("Invitation")
+        raise not_found(Kind.INVITATION)
     return inv
 
 

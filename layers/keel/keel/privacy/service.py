@@ -15,7 +15,7 @@ from typing import Any
 
 from keel.auth import sessions
 from keel.core import clock, ids
-from keel.core.errors import ErrorCode, KeelError
+from keel.core.errors import ErrorCode, KeelError, Kind, not_found
 from keel.core.pagination import Page
 from keel.core.permissions import Permission
 from keel.core.principal import Principal
@@ -25,7 +25,7 @@ from keel.store.change import Change
 from keel.store.table import Tx
 from keel.users import repo as users
 from keel.users.models import UserStatus
-from keel.users.service import _guard_last_super_admin, load, require_self_or, user_not_found
+from keel.users.service import guard_last_super_admin, load, require_self_or
 
 STEPS = ("notifications", "sessions", "tokens", "two_factor", "other", "invitation", "audit", "profile")
 CHUNK = 90  # writes per transaction, leaving room for the progress update
@@ -187,10 +187,10 @@ def _step_ops(step: str, tenant_id: str, user_id: str) -> list[Callable[[Tx], No
 def _start(principal: Principal, tenant_id: str, user_id: str, body: DeletionRequest) -> dict[str, Any]:
     user = users.get(tenant_id, user_id, consistent=True)
     if user is None or user.status is UserStatus.DELETED:
-        raise user_not_found()
+        raise not_found(Kind.USER)
     if user_id == principal.actor:
         raise KeelError(ErrorCode.SAAS_011, "You cannot erase your own account's data this way")
-    _guard_last_super_admin(user, "erase")
+    guard_last_super_admin(user, "erase")
     pk, sk = _progress_key(tenant_id, user_id)
     marker = {
         "PK": pk,
@@ -233,7 +233,7 @@ def _start(principal: Principal, tenant_id: str, user_id: str, body: DeletionReq
 def _finish(principal: Principal, tenant_id: str, user_id: str, marker: dict[str, Any]) -> DeletionLogEntry:
     item = table.get(keys.tenant_pk(tenant_id), keys.user_sk(user_id), consistent=True)
     if item is None:
-        raise user_not_found()
+        raise not_found(Kind.USER)
     user = users.from_item(item)
     before_search = users.search_entries(user.model_copy(update={"status": UserStatus.ACTIVE}))
     counts = {step: int(marker.get(f"count_{step}", 0)) for step in STEPS if step != "profile"}

@@ -7,7 +7,7 @@ effect on the next request of everyone who holds it; there is no cache to clear.
 from __future__ import annotations
 
 from keel.core import clock
-from keel.core.errors import ErrorCode, KeelError, invalid, not_found
+from keel.core.errors import ErrorCode, KeelError, Kind, invalid, not_found
 from keel.core.pagination import Page
 from keel.core.permissions import BUILTIN_ROLES, SUPER_ADMIN, Permission
 from keel.core.principal import PLATFORM_TENANT, Principal
@@ -124,7 +124,7 @@ def update_role(principal: Principal, tenant_id: str | None, name: str, body: Ro
     scoped = principal.tenant_scope(tenant_id)
     current = find(scoped, name)
     if current is None:
-        raise not_found("Role")
+        raise not_found(Kind.ROLE)
     if current.builtin:
         raise KeelError(ErrorCode.SAAS_003, "Built-in roles cannot be changed; create a custom role")
     changes = body.model_dump(exclude_unset=True, exclude_none=True, mode="json")
@@ -143,7 +143,7 @@ def update_role(principal: Principal, tenant_id: str | None, name: str, body: Ro
         names={f"#{k}": k for k in changes},
         values={f":{k}": v for k, v in changes.items()},
         condition="attribute_exists(PK)",
-        on_fail=not_found("Role"),
+        on_fail=not_found(Kind.ROLE),
     )
     change.emit("role.updated", {"role": name}, tenant_id=scoped)
     change.audit(

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from keel.auth import sessions
 from keel.core import clock, ids
-from keel.core.errors import ErrorCode, KeelError, invalid, not_found
+from keel.core.errors import ErrorCode, KeelError, Kind, invalid, not_found
 from keel.core.pagination import Page
 from keel.core.permissions import SUPER_ADMIN, Permission
 from keel.core.principal import Principal
@@ -91,7 +91,7 @@ def start(principal: Principal, body: StartIn) -> Started:
     scoped = principal.tenant_scope(body.tenant_id)
     target = users.get(scoped, body.user_id, consistent=True)
     if target is None or target.status is UserStatus.DELETED:
-        raise KeelError(ErrorCode.SAAS_002, "User not found")
+        raise not_found(Kind.USER)
     if target.user_id == principal.user_id:
         raise invalid("user_id", "You cannot impersonate yourself")
     if target.role == SUPER_ADMIN:
@@ -163,7 +163,7 @@ def start(principal: Principal, body: StartIn) -> Started:
 def _record(tenant_id: str, impersonation_id: str) -> dict[str, Any]:
     item = table.get(keys.tenant_pk(tenant_id), keys.impersonation_sk(impersonation_id), consistent=True)
     if not item:
-        raise not_found("Impersonation")
+        raise not_found(Kind.IMPERSONATION)
     return item
 
 

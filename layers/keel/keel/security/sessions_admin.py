@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from keel.auth import sessions
 from keel.core import clock
-from keel.core.errors import ErrorCode, KeelError, invalid, not_found
+from keel.core.errors import ErrorCode, KeelError, Kind, invalid, not_found
 from keel.core.pagination import Page
 from keel.core.permissions import Permission
 from keel.core.principal import Principal
@@ -148,7 +148,7 @@ def _find(tenant_id: str, session_id: str) -> dict[str, Any]:
     )
     live = [i for i in page.items if sessions.is_live(i)]
     if not live:
-        raise not_found("Session")
+        raise not_found(Kind.SESSION)
     return live[0]
 
 
@@ -190,7 +190,7 @@ def terminate_many(principal: Principal, body: TerminateManyIn) -> TerminatedOut
         and (body.country is None or s.get("country") == body.country.upper())
     ]
     if wanted and not chosen:
-        raise not_found("Session")
+        raise not_found(Kind.SESSION)
     if len(chosen) > MAX_BULK:
         raise invalid("session_ids", f"At most {MAX_BULK} sessions at once; narrow the filter")
     change = Change(principal)

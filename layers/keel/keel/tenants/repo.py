@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from keel.core.errors import ErrorCode, KeelError
+from keel.core.errors import KeelError, Kind, not_found
 from keel.store import keys, table
 from keel.store.table import QueryPage
 from keel.tenants.models import Tenant
@@ -39,4 +39,4 @@ def page(limit: int, cursor: str | None) -> tuple[list[Tenant], str | None]:
 
 
 def exists_condition() -> tuple[str, KeelError]:
-    return "attribute_exists(PK)", KeelError(ErrorCode.SAAS_013)
+    return "attribute_exists(PK)", not_found(Kind.TENANT)

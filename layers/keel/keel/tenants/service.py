@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from keel.core import clock, ids
-from keel.core.errors import not_found
+from keel.core.errors import Kind, not_found
 from keel.core.pagination import Page
 from keel.core.permissions import MANAGER, Permission
 from keel.core.principal import Principal
@@ -63,7 +63,7 @@ def get(principal: Principal, tenant_id: str) -> Tenant:
     scoped = principal.tenant_scope(tenant_id)
     tenant = repo.get(scoped)
     if tenant is None:
-        raise not_found("Tenant")
+        raise not_found(Kind.TENANT)
     return tenant
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from keel.auth import links, sessions
 from keel.core import clock, ids
-from keel.core.errors import ErrorCode, KeelError, invalid
+from keel.core.errors import ErrorCode, KeelError, Kind, invalid, not_found
 from keel.core.pagination import Page
 from keel.core.permissions import SUPER_ADMIN, Permission
 from keel.core.principal import PLATFORM_TENANT, Principal
@@ -43,16 +43,12 @@ EMAIL_CHANGE = "email_change"
 EMAIL_CHANGE_SECONDS = 24 * 3600
 
 
-def user_not_found() -> KeelError:
-    return KeelError(ErrorCode.SAAS_002, "User not found")
-
-
 def load(principal: Principal, tenant_id: str | None, user_id: str, *, consistent: bool = False) -> User:
     """A user of the caller's tenant (a super admin may name another); deleted ones are gone."""
     scoped = principal.tenant_scope(tenant_id)
     user = repo.get(scoped, user_id, consistent=consistent)
     if user is None or user.status is UserStatus.DELETED:
-        raise user_not_found()
+        raise not_found(Kind.USER)
     return user
 
 
@@ -232,7 +228,7 @@ def update_user(principal: Principal, tenant_id: str | None, user_id: str, body:
         names={f"#{k}": k for k in changes} | {"#st": "status"},
         values={f":{k}": v for k, v in changes.items() if v is not None} | {":deleted": "deleted"},
         condition="attribute_exists(PK) AND #st <> :deleted",
-        on_fail=user_not_found(),
+        on_fail=not_found(Kind.USER),
     )
     repo.replace_search_entries(change.tx, user, after)
     changed = sorted(set(changes) - {"updated_at"})
@@ -324,7 +320,7 @@ def list_activity(
 # roles --------------------------------------------------------------------------------------
 
 
-def _guard_last_super_admin(user: User, action: str) -> None:
+def guard_last_super_admin(user: User, action: str) -> None:
     """Refuses to take away the platform's last active super admin."""
     if user.tenant_id != PLATFORM_TENANT or user.role != SUPER_ADMIN:
         return
@@ -347,7 +343,7 @@ def _change_role(principal: Principal, user: User, body: RoleChange) -> str:
         raise KeelError(ErrorCode.SAAS_003, f"The user already has the role {body.role!r}")
     _no_escalation_over(principal, user)
     if user.role == SUPER_ADMIN:
-        _guard_last_super_admin(user, "demote")
+        guard_last_super_admin(user, "demote")
     now = clock.iso()
     change = Change(principal)
     change.tx.update(
@@ -475,7 +471,7 @@ def suspend(principal: Principal, tenant_id: str | None, user_id: str, body: Sus
     if user.status is UserStatus.SUSPENDED:
         raise KeelError(ErrorCode.SAAS_011, "The user is already suspended")
     _no_escalation_over(principal, user)
-    _guard_last_super_admin(user, "suspend")
+    guard_last_super_admin(user, "suspend")
     until = None
     if body.until is not None:
         moment = body.until if body.until.tzinfo else body.until.replace(tzinfo=clock.now().tzinfo)
