@@ -10,9 +10,7 @@ fails the first test: no route can be forgotten.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from keel.core import clock
@@ -20,19 +18,10 @@ from keel.core.errors import NOT_FOUND
 from tests.support.actors import Actor, super_admin, tenant_admin
 from tests.support.http import Api, Reply
 from tests.support.people import invite, member
+from tests.support.spec import SELF_ONLY, operations
 
-SPEC = Path(__file__).resolve().parents[2] / "layers/keel/keel/openapi.json"
 NOT_FOUND_CODES = {code.name for code in NOT_FOUND.values()}
-
-# The caller's own things only: no parameter can name another tenant's data.
-SELF = {
-    "logout",
-    "refresh_session",
-    "change_password",
-    "enroll_2fa",
-    "confirm_2fa_enrollment",
-    "generate_backup_codes",
-}
+SELF = SELF_ONLY
 # Platform staff only: a tenant admin is refused whatever they name.
 PLATFORM = {"list_tenants", "create_tenant", "update_tenant"}
 
@@ -45,17 +34,6 @@ class Victim:
     session_id: str
     impersonation_id: str
     role: str
-
-
-def _operations() -> list[dict[str, Any]]:
-    spec = json.loads(SPEC.read_text())
-    out = []
-    for path, ops in spec["paths"].items():
-        for method, op in ops.items():
-            if method in {"get", "post", "put", "patch", "delete"}:
-                secured = op.get("security", spec.get("security"))
-                out.append({**op, "method": method.upper(), "path": path, "public": not secured})
-    return out
 
 
 def _params(op: dict[str, Any], where: str) -> set[str]:
@@ -161,7 +139,7 @@ def _calls(v: Victim) -> tuple[list[Call], list[str]]:
     fillers, bodies = _fillers(v), _bodies(v)
     calls: list[Call] = []
     missing: list[str] = []
-    for op in _operations():
+    for op in operations():
         name = op["operationId"]
         if op["public"]:
             continue
@@ -200,7 +178,7 @@ def test_every_non_public_operation_has_a_cross_tenant_case() -> None:
     calls, missing = _calls(Victim(a, a, "inv_a", "ses_a", "imp_a", "night_shift"))
     assert not missing, "\n".join(missing)
     covered = {label.split(" ")[0] for label, *_ in calls} | SELF
-    secured = {op["operationId"] for op in _operations() if not op["public"]}
+    secured = {op["operationId"] for op in operations() if not op["public"]}
     assert covered == secured
     assert len(secured) > 50
 

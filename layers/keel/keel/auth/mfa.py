@@ -17,7 +17,7 @@ from keel.auth.tokens import code_digest
 from keel.core import clock
 from keel.core.errors import ErrorCode, KeelError
 from keel.store import keys, table
-from keel.store.table import Tx
+from keel.store.change import Tx
 
 ISSUER = "Keel"
 CODE_SECONDS = 10 * 60

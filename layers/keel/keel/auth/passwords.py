@@ -20,7 +20,7 @@ from keel.core.errors import invalid
 
 if TYPE_CHECKING:
     from keel.security.models import PasswordPolicy
-    from keel.store.table import Tx
+    from keel.store.change import Tx
 
 MIN_LENGTH = 8
 MAX_LENGTH = 128  # no truncation below this; longer is refused, not cut
@@ -133,7 +133,7 @@ def check_history(password: str, *, tenant_id: str, user_id: str, field: str = "
     depth = security.get(tenant_id).password_policy.history
     if depth == 0:
         return
-    user = users.get(tenant_id, user_id, consistent=True)
+    user = users.for_tenant(tenant_id).get(user_id, consistent=True)
     recent = [user.password_hash] if user and user.password_hash else []
     recent += history_hashes(tenant_id, user_id)
     for old in recent[:depth]:

@@ -23,7 +23,6 @@ from keel.store.change import Change
 from keel.users import repo as users
 from keel.users.models import User, UserStatus
 
-RESET = "password_reset"
 RESET_LINK_SECONDS = 3600
 
 
@@ -58,7 +57,7 @@ def not_impersonating(principal: Principal) -> None:
 
 
 def user_in_scope(principal: Principal, user_id: str, tenant_id: str | None = None) -> User:
-    user = users.get(principal.tenant_scope(tenant_id), user_id, consistent=True)
+    user = users.for_tenant(principal.tenant_scope(tenant_id)).get(user_id, consistent=True)
     if user is None or user.status is UserStatus.DELETED:
         raise not_found(Kind.USER)
     return user
@@ -114,28 +113,28 @@ def _set_password(
     return Done(sessions_ended=ended)
 
 
-def request_reset(email: str, meta: RequestMeta) -> Accepted:
+def _link_requested(email: str, meta: RequestMeta, wanted: UserStatus, event: str, action: str) -> Accepted:
     """The same answer whether or not the address has an account; the mailer issues the link."""
-    found = users.lookup_email(email)
-    user = users.get(*found) if found else None
-    if user is None or user.status is not UserStatus.ACTIVE:
+    user = users.by_email(email)
+    if user is None or user.status is not wanted:
         return Accepted()
     change = Change(Principal.system(user.tenant_id, "auth").with_meta(meta))
-    change.emit("auth.password_reset_requested", {"tenant_id": user.tenant_id, "user_id": user.user_id})
-    change.audit(
-        "auth.request_password_reset",
-        event_type="password_reset_requested",
-        target_type="user",
-        target_id=user.user_id,
-    )
+    change.emit(event, {"tenant_id": user.tenant_id, "user_id": user.user_id})
+    change.audit(action, event_type=event.split(".", 1)[1], target_type="user", target_id=user.user_id)
     change.commit()
     return Accepted()
 
 
+def request_reset(email: str, meta: RequestMeta) -> Accepted:
+    return _link_requested(
+        email, meta, UserStatus.ACTIVE, "auth.password_reset_requested", "auth.request_password_reset"
+    )
+
+
 def reset(token: str, new: str, meta: RequestMeta) -> Done:
     change = Change(Principal.system())
-    link = links.redeem(change.tx, token, RESET)
-    user = users.get(link["tenant_id"], link["user_id"], consistent=True)
+    link = links.redeem(change.tx, token, links.PASSWORD_RESET)
+    user = users.for_tenant(link["tenant_id"]).get(link["user_id"], consistent=True)
     if user is None or user.status is not UserStatus.ACTIVE:
         raise KeelError(ErrorCode.SAAS_012, "This link is invalid, used or expired")
     passwords.validate_new(new, tenant_id=user.tenant_id, user_id=user.user_id, field="new_password")
@@ -145,20 +144,9 @@ def reset(token: str, new: str, meta: RequestMeta) -> Done:
 
 
 def resend_activation(email: str, meta: RequestMeta) -> Accepted:
-    found = users.lookup_email(email)
-    user = users.get(*found) if found else None
-    if user is None or user.status is not UserStatus.PENDING_ACTIVATION:
-        return Accepted()
-    change = Change(Principal.system(user.tenant_id, "auth").with_meta(meta))
-    change.emit("auth.activation_requested", {"tenant_id": user.tenant_id, "user_id": user.user_id})
-    change.audit(
-        "auth.resend_activation",
-        event_type="activation_requested",
-        target_type="user",
-        target_id=user.user_id,
+    return _link_requested(
+        email, meta, UserStatus.PENDING_ACTIVATION, "auth.activation_requested", "auth.resend_activation"
     )
-    change.commit()
-    return Accepted()
 
 
 def admin_reset(principal: Principal, user_id: str, body: AdminResetIn, tenant_id: str | None = None) -> Done:

@@ -31,7 +31,6 @@ from keel.users.models import User, UserOut, UserStatus
 REMEMBER_ME_SECONDS = 30 * 24 * 3600
 CHALLENGE_SECONDS = 10 * 60
 SETUP_SESSION_SECONDS = 15 * 60
-PASSWORD_CHANGE_LINK = "password_reset"  # noqa: S105 - a link purpose
 CHANGE_LINK_SECONDS = 15 * 60
 METHOD_ORDER = ("totp", "sms", "email")
 
@@ -59,6 +58,15 @@ def _failure_audit(user: User, meta: RequestMeta, event_type: str, **details: An
             details=details,
         )
     )
+
+
+def _commit_refused_login(change: Change, user: User, event_type: str) -> None:
+    """A login that is refused but leaves something behind (a token to continue with): its writes
+    and its failure audit record, together."""
+    change.audit(
+        "auth.login", event_type=event_type, target_type="user", target_id=user.user_id, result="failure"
+    )
+    change.commit()
 
 
 def login(  # noqa: PLR0912, PLR0915 - the login rules read best in order, in one place
@@ -161,17 +169,10 @@ def _expired(user: User, meta: RequestMeta) -> KeelError:
         change.tx,
         tenant_id=user.tenant_id,
         user_id=user.user_id,
-        purpose=PASSWORD_CHANGE_LINK,
+        purpose=links.PASSWORD_RESET,
         ttl_seconds=CHANGE_LINK_SECONDS,
     )
-    change.audit(
-        "auth.login",
-        event_type="password_expired",
-        target_type="user",
-        target_id=user.user_id,
-        result="failure",
-    )
-    change.commit()
+    _commit_refused_login(change, user, "password_expired")
     return KeelError(
         ErrorCode.AUTH_007,
         "Password expired: set a new one with reset_password and this token",
@@ -203,14 +204,7 @@ def _setup_required(user: User, meta: RequestMeta) -> KeelError:
         idle_seconds=SETUP_SESSION_SECONDS,
         extra={"scope": sessions.SETUP_SCOPE},
     )
-    change.audit(
-        "auth.login",
-        event_type="2fa_setup_required",
-        target_type="user",
-        target_id=user.user_id,
-        result="failure",
-    )
-    change.commit()
+    _commit_refused_login(change, user, "2fa_setup_required")
     return KeelError(
         ErrorCode.AUTH_005,
         "Two-factor authentication is required: enrol with this setup token, then log in again",
@@ -294,7 +288,7 @@ def verify_2fa(challenge_token: str, code: str, method: str | None, meta: Reques
     if int(challenge.get("attempts", 0)) >= mfa.MAX_ATTEMPTS:
         table.delete(pk, sk)
         raise mfa.too_many()
-    user = users.get(challenge["tenant_id"], challenge["user_id"], consistent=True)
+    user = users.for_tenant(challenge["tenant_id"]).get(challenge["user_id"], consistent=True)
     if user is None or user.status is not UserStatus.ACTIVE:
         raise mfa.wrong_code()
     method = method or challenge["method"]
@@ -440,7 +434,7 @@ def logout(principal: Principal, token: str) -> None:
 def refresh(principal: Principal, token: str) -> SessionOut:
     """A new token for the same session window: idle timer reset, absolute end unchanged."""
     item = sessions.load(token)
-    user = users.get(principal.tenant_id, principal.user_id)
+    user = users.for_tenant(principal.tenant_id).get(principal.user_id)
     if user is None or user.status is not UserStatus.ACTIVE:
         raise KeelError(ErrorCode.AUTH_004, "Session expired or invalid")
     change = Change(principal)
@@ -481,7 +475,7 @@ def activate(token: str, password: str, meta: RequestMeta) -> LoginOut:
     change = Change(Principal.system())
     link = links.redeem(change.tx, token, links.ACTIVATION)
     passwords.validate_new(password, tenant_id=link["tenant_id"], user_id=link["user_id"])
-    user = users.get(link["tenant_id"], link["user_id"], consistent=True)
+    user = users.for_tenant(link["tenant_id"]).get(link["user_id"], consistent=True)
     if user is None or user.status is not UserStatus.PENDING_ACTIVATION:
         raise KeelError(ErrorCode.SAAS_012, "This link is invalid, used or expired")
     actor = Principal(
@@ -489,22 +483,17 @@ def activate(token: str, password: str, meta: RequestMeta) -> LoginOut:
     )
     change.principal = actor
     now = clock.iso()
-    index_expr, index_values = users.status_index_set(user, UserStatus.ACTIVE)  # list indexes follow
-    change.tx.update(
-        keys.tenant_pk(user.tenant_id),
-        keys.user_sk(user.user_id),
-        "SET #s = :active, password_hash = :h, password_changed_at = :now, updated_at = :now,"
-        " password_strength = :st, " + index_expr,
-        names={"#s": "status"},
-        values={
-            **index_values,
-            ":active": UserStatus.ACTIVE.value,
-            ":pending": UserStatus.PENDING_ACTIVATION.value,
-            ":h": passwords.hash_password(password),
-            ":now": now,
-            ":st": passwords.strength(password),
+    users.for_tenant(user.tenant_id).move_status(  # the list indexes follow
+        change.tx,
+        user,
+        UserStatus.ACTIVE,
+        fields={
+            "password_hash": passwords.hash_password(password),
+            "password_changed_at": now,
+            "updated_at": now,
+            "password_strength": passwords.strength(password),
         },
-        condition="#s = :pending",
+        on_fail=KeelError(ErrorCode.SAAS_011),
     )
     change.audit("auth.activate", event_type="account_activated", target_type="user", target_id=user.user_id)
     change.commit()

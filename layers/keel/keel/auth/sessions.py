@@ -19,7 +19,7 @@ from keel.core.errors import ErrorCode, KeelError
 from keel.core.principal import Principal, RequestMeta
 from keel.roles.resolve import permissions_for
 from keel.store import keys, table
-from keel.store.table import Tx
+from keel.store.change import Tx
 
 TOKEN_PREFIX = "kls_"  # noqa: S105 - a prefix that makes leaked tokens easy to spot, not a secret
 LAST_SEEN_GRANULARITY = 60  # write last activity at most once a minute

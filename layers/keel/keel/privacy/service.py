@@ -21,8 +21,8 @@ from keel.core.permissions import Permission
 from keel.core.principal import Principal
 from keel.privacy.models import DeletionLogEntry, DeletionRequest, UserDataExport
 from keel.store import audit, keys, table
-from keel.store.change import Change
-from keel.store.table import Tx
+from keel.store.change import Change, Tx
+from keel.tenants import repo as tenants
 from keel.users import repo as users
 from keel.users.models import UserStatus
 from keel.users.service import guard_last_super_admin, load, require_self_or
@@ -107,7 +107,7 @@ def export(principal: Principal, tenant_id: str | None, user_id: str) -> UserDat
 
 
 def _progress_key(tenant_id: str, user_id: str) -> tuple[str, str]:
-    return keys.deletions_pk(tenant_id), f"PROGRESS#{user_id}"
+    return keys.deletions_pk(tenant_id), keys.deletion_progress_sk(user_id)
 
 
 def _run_chunks(tenant_id: str, user_id: str, step: str, ops: list[Callable[[Tx], None]]) -> None:
@@ -185,7 +185,7 @@ def _step_ops(step: str, tenant_id: str, user_id: str) -> list[Callable[[Tx], No
 
 
 def _start(principal: Principal, tenant_id: str, user_id: str, body: DeletionRequest) -> dict[str, Any]:
-    user = users.get(tenant_id, user_id, consistent=True)
+    user = users.for_tenant(tenant_id).get(user_id, consistent=True)
     if user is None or user.status is UserStatus.DELETED:
         raise not_found(Kind.USER)
     if user_id == principal.actor:
@@ -280,14 +280,12 @@ def _finish(principal: Principal, tenant_id: str, user_id: str, marker: dict[str
     for e in before_search:
         change.tx.delete(e["PK"], e["SK"])
     if user.suspension and user.suspension.until:
-        change.tx.delete(keys.SUSPENSIONS_DUE_PK, f"{user.suspension.until}#{tenant_id}#{user_id}")
-    change.tx.update(
-        keys.tenant_pk(tenant_id), keys.TENANT_SK, "ADD user_count :minus", values={":minus": -1}
-    )
+        users.for_tenant(tenant_id).remove_due_suspension(change.tx, user_id, user.suspension.until)
+    tenants.for_tenant(tenant_id).release_seat(change.tx)
     change.tx.put(
         {
             "PK": keys.deletions_pk(tenant_id),
-            "SK": f"LOG#{entry.log_id}",
+            "SK": keys.deletion_log_sk(entry.log_id),
             "entity": "deletion_log",
             **entry.model_dump(),
         }
@@ -328,7 +326,11 @@ def list_log(
     principal.require(Permission.DATA_REQUESTS)
     scoped = principal.tenant_scope(tenant_id)
     page = table.query(
-        keys.deletions_pk(scoped), sk_prefix="LOG#", limit=limit, cursor=cursor, newest_first=True
+        keys.deletions_pk(scoped),
+        sk_prefix=keys.DELETION_LOG_SK_PREFIX,
+        limit=limit,
+        cursor=cursor,
+        newest_first=True,
     )
     fields = set(DeletionLogEntry.model_fields)
     return Page[DeletionLogEntry](

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from keel.core.permissions import builtin_permissions
-from keel.store import keys, table
+from keel.roles import repo
 
 
 def permissions_for(tenant_id: str, role: str) -> frozenset[str]:
@@ -11,5 +11,4 @@ def permissions_for(tenant_id: str, role: str) -> frozenset[str]:
     builtin = builtin_permissions(role)
     if builtin is not None:
         return frozenset(str(p) for p in builtin)
-    item = table.get(keys.tenant_pk(tenant_id), keys.role_sk(role))
-    return frozenset(item.get("permissions", ())) if item else frozenset()
+    return repo.for_tenant(tenant_id).permissions(role)

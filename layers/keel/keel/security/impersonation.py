@@ -89,7 +89,7 @@ def start(principal: Principal, body: StartIn) -> Started:
     if principal.kind != "session":
         raise _refuse("Impersonation can only start from your own session")
     scoped = principal.tenant_scope(body.tenant_id)
-    target = users.get(scoped, body.user_id, consistent=True)
+    target = users.for_tenant(scoped).get(body.user_id, consistent=True)
     if target is None or target.status is UserStatus.DELETED:
         raise not_found(Kind.USER)
     if target.user_id == principal.user_id:

@@ -14,7 +14,7 @@ from keel.core import clock
 from keel.core.errors import ErrorCode, KeelError
 from keel.security.models import PasswordPolicy
 from keel.store import keys, table
-from keel.store.table import Tx
+from keel.store.change import Tx
 
 IP_WINDOW_SECONDS = 15 * 60
 IP_LIMIT = 50  # failed logins from one IP per window before every login from it is throttled
@@ -26,7 +26,9 @@ def lockout_key(email: str) -> tuple[str, str]:
 
 
 def ip_key(ip: str | None) -> tuple[str, str]:
-    return keys.ip_failures_pk(ip or "unknown"), f"W#{clock.epoch() // IP_WINDOW_SECONDS}"
+    return keys.ip_failures_pk(ip or "unknown"), keys.ip_failures_window_sk(
+        clock.epoch() // IP_WINDOW_SECONDS
+    )
 
 
 def locked_until(item: dict[str, Any] | None) -> int | None:

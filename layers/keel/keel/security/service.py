@@ -23,6 +23,8 @@ from keel.security.models import (
 )
 from keel.store import keys, table
 from keel.store.change import Change
+from keel.users import repo as users
+from keel.users.models import UserStatus
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -99,14 +101,14 @@ def preview_policy(principal: Principal, proposed: PasswordPolicy, tenant_id: st
         )
         if on
     }
-    for item in table.query_all(keys.users_index_pk(scoped), index="GSI1"):
-        if item.get("entity") != "user" or item.get("status") != "active":
+    for user in users.for_tenant(scoped).every():
+        if user.status is not UserStatus.ACTIVE:
             continue
         counts["users"] += 1
-        st = item.get("password_strength") or {}
+        st = user.password_strength or {}
         short = bool(st) and int(st.get("length", 0)) < proposed.min_length
         weak = bool(st) and not wanted <= set(st.get("classes", []))
-        changed = item.get("password_changed_at")
+        changed = user.password_changed_at
         old = bool(
             proposed.max_age_days
             and changed

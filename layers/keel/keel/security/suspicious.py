@@ -19,7 +19,7 @@ from keel.core.permissions import Permission
 from keel.core.principal import Principal, RequestMeta
 from keel.security.models import IpAllowlist
 from keel.store import audit, keys, table
-from keel.store.table import Tx
+from keel.store.change import Tx
 
 Kind = Literal["failed_logins_ip", "new_ip", "new_country", "concurrent_locations"]
 KEEP_PLACES = 20

@@ -21,6 +21,8 @@ from keel.store.table import Tx
 if TYPE_CHECKING:
     from keel.store.event_types import Payload
 
+__all__ = ["Change", "Tx"]  # services build writes on `change.tx` (a Tx) and hand it to repos
+
 
 class Change:
     def __init__(self, principal: Principal) -> None:

@@ -74,3 +74,42 @@ def updates(
         names[f"#{token}"] = attr
         removes.append(f"#{token}")
     return Update(tuple(sets), tuple(removes), names, values)
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A filter or condition expression with its placeholders (combine with `&`)."""
+
+    expression: str
+    names: dict[str, str] = field(default_factory=dict)
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def __and__(self, other: Condition) -> Condition:
+        return Condition(
+            f"{self.expression} AND {other.expression}",
+            {**self.names, **other.names},
+            {**self.values, **other.values},
+        )
+
+
+def equal(wanted: Mapping[str, Any]) -> Condition | None:
+    """`#a = :a AND #b = :b` for the attributes of `wanted` whose value is not None."""
+    parts = [
+        Condition(f"#{_token(a)} = :{_token(a)}", {f"#{_token(a)}": a}, {f":{_token(a)}": v})
+        for a, v in wanted.items()
+        if v is not None
+    ]
+    if not parts:
+        return None
+    out = parts[0]
+    for part in parts[1:]:
+        out = out & part
+    return out
+
+
+def one_of(attr: str, options: Iterable[Any], *, negate: bool = False) -> Condition:
+    """`#a IN (:a_0, :a_1, ...)`, or `NOT #a IN (...)`."""
+    token = _token(attr)
+    values = {f":{token}_{i}": v for i, v in enumerate(options)}
+    expression = f"#{token} IN ({', '.join(values)})"
+    return Condition(("NOT " if negate else "") + expression, {f"#{token}": attr}, values)
