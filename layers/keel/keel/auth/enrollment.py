@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from keel.auth import mfa, sessions
+from keel.auth import mfa, repo, sessions
 from keel.auth.models import BackupCodesOut, ConfirmOut, Done, EnrollOut
 from keel.auth.recovery import not_impersonating, user_in_scope
 from keel.auth.tokens import code_digest
@@ -13,7 +13,7 @@ from keel.core.principal import Principal
 from keel.core.sealing import seal, unseal
 from keel.security import repo as security
 from keel.security import sms
-from keel.store import keys, table
+from keel.store import keys
 from keel.store.change import Change
 from keel.users.models import User
 
@@ -72,12 +72,11 @@ def confirm(principal: Principal, method: str, code: str) -> ConfirmOut:
     principal.require(Permission.PROFILE)
     not_impersonating(principal)
     user = user_in_scope(principal, principal.user_id)
-    pk, sk = keys.tenant_pk(user.tenant_id), keys.mfa_pending_sk(user.user_id, method)
-    pending = table.get(pk, sk, consistent=True)
+    (pk, sk), pending = repo.for_tenant(user.tenant_id).pending_factor(user.user_id, method)
     if not pending:
         raise mfa.wrong_code()
     if int(pending.get("attempts", 0)) >= mfa.MAX_ATTEMPTS:
-        table.delete(pk, sk)
+        repo.drop((pk, sk))
         raise mfa.too_many()
     change = Change(principal)
     ok = (

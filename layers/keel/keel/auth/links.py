@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from keel.auth import repo
 from keel.auth.tokens import digest
 from keel.core import clock, ids
 from keel.core.errors import ErrorCode, KeelError
 from keel.core.principal import Principal
-from keel.store import keys, table
+from keel.store import keys
 from keel.store.change import Change, Tx
 
 # purposes
@@ -25,7 +26,7 @@ INVITATION = "invitation"  # issued for the invitation's future user (`keys.user
 
 def revoke(tx: Tx, *, tenant_id: str, user_id: str, purpose: str) -> bool:
     """Adds the deletion of the user's current link of `purpose` (if any) to `tx`."""
-    pointer = table.get(keys.tenant_pk(tenant_id), keys.user_link_sk(user_id, purpose))
+    pointer = repo.for_tenant(tenant_id).link_pointer(user_id, purpose)
     if not pointer:
         return False
     tx.delete(keys.link_token_pk(pointer["token_hash"]), keys.LINK_SK)
@@ -38,7 +39,7 @@ def issue(tx: Tx, *, tenant_id: str, user_id: str, purpose: str, ttl_seconds: in
     token = ids.token(32)
     token_hash = digest(token)
     expires = clock.epoch() + ttl_seconds
-    pointer = table.get(keys.tenant_pk(tenant_id), keys.user_link_sk(user_id, purpose))
+    pointer = repo.for_tenant(tenant_id).link_pointer(user_id, purpose)
     if pointer:  # the pointer itself is overwritten below
         tx.delete(keys.link_token_pk(pointer["token_hash"]), keys.LINK_SK)
     tx.put(
@@ -82,7 +83,7 @@ def issue_audited(*, tenant_id: str, user_id: str, purpose: str, ttl_seconds: in
 
 def redeem(tx: Tx, token: str, purpose: str) -> dict[str, Any]:
     """The link's item, with its single use added to `tx`: committing twice fails the second."""
-    item = table.get(keys.link_token_pk(digest(token)), keys.LINK_SK, consistent=True)
+    item = repo.link(digest(token))
     if not item or item.get("purpose") != purpose:
         raise KeelError(ErrorCode.SAAS_012, "This link is invalid, used or expired")
     tx.delete(item["PK"], item["SK"], condition="attribute_exists(PK)", on_fail=KeelError(ErrorCode.SAAS_012))

@@ -3,14 +3,12 @@ ever travels in an event; only hashes and ids do."""
 
 from __future__ import annotations
 
-from keel.auth import links, mfa
+from keel.auth import links, mfa, repo
 from keel.auth.tokens import code_digest
 from keel.core import clock
 from keel.core.config import settings
-from keel.core.errors import KeelError
 from keel.core.observability import logger
 from keel.mail.sender import Mail, send
-from keel.store import table
 from keel.store.outbox import DomainEvent
 from keel.users import repo as users
 from keel.users.models import User, UserStatus
@@ -96,15 +94,8 @@ def two_factor_code(event: DomainEvent) -> None:
     if user is None:
         return
     code = mfa.new_code()
-    try:
-        table.update(
-            event.data["pk"],
-            event.data["sk"],
-            "SET code_hash = :h, code_expires = :exp",
-            values={":h": code_digest(code), ":exp": clock.epoch() + mfa.CODE_SECONDS},
-            condition="attribute_exists(PK)",
-        )
-    except KeelError:
+    expires = clock.epoch() + mfa.CODE_SECONDS
+    if not repo.set_code(event.data["pk"], event.data["sk"], code_digest(code), expires):
         logger.info("2fa code not needed any more", extra={"user_id": user.user_id})
         return
     send(

@@ -120,10 +120,9 @@ def check_policy(password: str, policy: PasswordPolicy, field: str = "password")
 
 
 def history_hashes(tenant_id: str, user_id: str) -> list[str]:
-    from keel.store import keys, table
+    from keel.auth import repo
 
-    item = table.get(keys.tenant_pk(tenant_id), keys.password_history_sk(user_id), consistent=True)
-    return list((item or {}).get("hashes", []))
+    return repo.for_tenant(tenant_id).password_history(user_id)
 
 
 def check_history(password: str, *, tenant_id: str, user_id: str, field: str = "password") -> None:

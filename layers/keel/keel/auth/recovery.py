@@ -20,6 +20,7 @@ from keel.security import lockout
 from keel.security import repo as security
 from keel.store import keys
 from keel.store.change import Change
+from keel.store.event_types import UserRef
 from keel.users import repo as users
 from keel.users.models import User, UserStatus
 
@@ -113,22 +114,29 @@ def _set_password(
     return Done(sessions_ended=ended)
 
 
-def _link_requested(email: str, meta: RequestMeta, wanted: UserStatus, event: str, action: str) -> Accepted:
-    """The same answer whether or not the address has an account; the mailer issues the link."""
+def _link_request(email: str, meta: RequestMeta, wanted: UserStatus) -> tuple[Change, User] | None:
+    """The change recording a link request, if the address has an account in the `wanted` state;
+    the caller answers the same either way, and the mailer issues the link."""
     user = users.by_email(email)
     if user is None or user.status is not wanted:
-        return Accepted()
-    change = Change(Principal.system(user.tenant_id, "auth").with_meta(meta))
-    change.emit(event, {"tenant_id": user.tenant_id, "user_id": user.user_id})
-    change.audit(action, event_type=event.split(".", 1)[1], target_type="user", target_id=user.user_id)
+        return None
+    return Change(Principal.system(user.tenant_id, "auth").with_meta(meta)), user
+
+
+def _commit_link_request(change: Change, user: User, action: str) -> Accepted:
+    event_type = change.events[-1].type.split(".", 1)[1]
+    change.audit(action, event_type=event_type, target_type="user", target_id=user.user_id)
     change.commit()
     return Accepted()
 
 
 def request_reset(email: str, meta: RequestMeta) -> Accepted:
-    return _link_requested(
-        email, meta, UserStatus.ACTIVE, "auth.password_reset_requested", "auth.request_password_reset"
-    )
+    found = _link_request(email, meta, UserStatus.ACTIVE)
+    if found is None:
+        return Accepted()
+    change, user = found
+    change.emit("auth.password_reset_requested", UserRef(tenant_id=user.tenant_id, user_id=user.user_id))
+    return _commit_link_request(change, user, "auth.request_password_reset")
 
 
 def reset(token: str, new: str, meta: RequestMeta) -> Done:
@@ -144,9 +152,12 @@ def reset(token: str, new: str, meta: RequestMeta) -> Done:
 
 
 def resend_activation(email: str, meta: RequestMeta) -> Accepted:
-    return _link_requested(
-        email, meta, UserStatus.PENDING_ACTIVATION, "auth.activation_requested", "auth.resend_activation"
-    )
+    found = _link_request(email, meta, UserStatus.PENDING_ACTIVATION)
+    if found is None:
+        return Accepted()
+    change, user = found
+    change.emit("auth.activation_requested", UserRef(tenant_id=user.tenant_id, user_id=user.user_id))
+    return _commit_link_request(change, user, "auth.resend_activation")
 
 
 def admin_reset(principal: Principal, user_id: str, body: AdminResetIn, tenant_id: str | None = None) -> Done:

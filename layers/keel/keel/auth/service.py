@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from keel.auth import links, mfa, passwords, sessions
+from keel.auth import links, mfa, passwords, repo, sessions
 from keel.auth.models import LoginOut, SessionOut
 from keel.auth.tokens import code_digest, digest
 from keel.core import clock, ids
@@ -23,7 +23,7 @@ from keel.security import repo as security
 from keel.security.models import Enforcement, SecuritySettings
 from keel.security.sms import masked
 from keel.security.sms import send as send_sms
-from keel.store import audit, keys, table
+from keel.store import audit, keys
 from keel.store.change import Change
 from keel.users import repo as users
 from keel.users.models import User, UserOut, UserStatus
@@ -37,10 +37,6 @@ METHOD_ORDER = ("totp", "sms", "email")
 
 def _bad_credentials() -> KeelError:
     return KeelError(ErrorCode.AUTH_001, "Invalid e-mail or password")
-
-
-def _fetch(keys_: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
-    return {(i["PK"], i["SK"]): i for i in table.batch_get(keys_)}
 
 
 def _failure_audit(user: User, meta: RequestMeta, event_type: str, **details: Any) -> None:
@@ -77,7 +73,7 @@ def login(  # noqa: PLR0912, PLR0915 - the login rules read best in order, in on
         lockout.lockout_key(email),
         lockout.ip_key(meta.ip),
     )
-    first = _fetch([email_key, lock_key, ip_key])
+    first = repo.fetch([email_key, lock_key, ip_key])
     lockout.check_ip(first.get(ip_key))
     owner = first.get(email_key)
     user: User | None = None
@@ -89,7 +85,7 @@ def login(  # noqa: PLR0912, PLR0915 - the login rules read best in order, in on
         user_key = (tenant_pk, keys.user_sk(owner["user_id"]))
         settings_key = security.settings_key(owner["tenant_id"])
         places_key = (tenant_pk, keys.known_places_sk(owner["user_id"]))
-        second = _fetch([user_key, settings_key, places_key])
+        second = repo.fetch([user_key, settings_key, places_key])
         raw_user = second.get(user_key) or {}
         user = users.from_item(raw_user) if raw_user else None
         settings = security.from_item(second.get(settings_key))
@@ -277,16 +273,15 @@ def _mask_email(email: str) -> str:
 
 
 def mfa_item(user: User, method: str) -> dict[str, Any] | None:
-    return table.get(keys.tenant_pk(user.tenant_id), keys.mfa_sk(user.user_id, method), consistent=True)
+    return repo.for_tenant(user.tenant_id).factor(user.user_id, method)
 
 
 def verify_2fa(challenge_token: str, code: str, method: str | None, meta: RequestMeta) -> LoginOut:
-    pk, sk = keys.challenge_pk(digest(challenge_token)), keys.CHALLENGE_SK
-    challenge = table.get(pk, sk, consistent=True)
+    (pk, sk), challenge = repo.challenge(digest(challenge_token))
     if not challenge:
         raise mfa.wrong_code()
     if int(challenge.get("attempts", 0)) >= mfa.MAX_ATTEMPTS:
-        table.delete(pk, sk)
+        repo.drop((pk, sk))
         raise mfa.too_many()
     user = users.for_tenant(challenge["tenant_id"]).get(challenge["user_id"], consistent=True)
     if user is None or user.status is not UserStatus.ACTIVE:
@@ -308,7 +303,7 @@ def verify_2fa(challenge_token: str, code: str, method: str | None, meta: Reques
         else:
             raise mfa.wrong_code()
         change.tx.delete(pk, sk, condition="attribute_exists(PK)", on_fail=mfa.wrong_code())
-        second = _fetch(
+        second = repo.fetch(
             [
                 security.settings_key(user.tenant_id),
                 (keys.tenant_pk(user.tenant_id), keys.known_places_sk(user.user_id)),
@@ -332,7 +327,7 @@ def verify_2fa(challenge_token: str, code: str, method: str | None, meta: Reques
         attempts = mfa.count_attempt(pk, sk)
         _failure_audit(user, meta, "2fa_failed", method=method, attempts=attempts)
         if attempts >= mfa.MAX_ATTEMPTS:
-            table.delete(pk, sk)
+            repo.drop((pk, sk))
             raise mfa.too_many() from exc
         raise
 

@@ -19,8 +19,9 @@ from keel.core.errors import ErrorCode, KeelError, Kind, not_found
 from keel.core.pagination import Page
 from keel.core.permissions import Permission
 from keel.core.principal import Principal
+from keel.privacy import repo
 from keel.privacy.models import DeletionLogEntry, DeletionRequest, UserDataExport
-from keel.store import audit, keys, table
+from keel.store import audit, keys
 from keel.store.change import Change, Tx
 from keel.tenants import repo as tenants
 from keel.users import repo as users
@@ -58,16 +59,11 @@ def _step_of(kind: str) -> str:
 
 
 def _parts(tenant_id: str, user_id: str) -> list[dict[str, Any]]:
-    return list(table.query_all(keys.tenant_pk(tenant_id), sk_prefix=keys.user_sk(user_id) + "#"))
+    return repo.for_tenant(tenant_id).user_parts(user_id)
 
 
 def _audit_records(tenant_id: str, user_id: str) -> list[dict[str, Any]]:
-    pk = keys.audit_user_index_pk(tenant_id, user_id)
-    found = {i["SK"]: i for i in table.query_all(pk, index="GSI1")}
-    found.update({i["SK"]: i for i in table.query_all(pk, index="GSI2")})
-    findings = keys.suspicious_user_index_pk(tenant_id, user_id)  # security findings hold IPs too
-    found.update({i["SK"]: i for i in table.query_all(findings, index="GSI1")})
-    return [found[k] for k in sorted(found)]
+    return repo.for_tenant(tenant_id).records_about(user_id)
 
 
 # export -------------------------------------------------------------------------------------
@@ -76,10 +72,9 @@ def _audit_records(tenant_id: str, user_id: str) -> list[dict[str, Any]]:
 def export(principal: Principal, tenant_id: str | None, user_id: str) -> UserDataExport:
     require_self_or(principal, user_id, Permission.DATA_REQUESTS)
     user = load(principal, tenant_id, user_id)
-    profile = table.get(keys.tenant_pk(user.tenant_id), keys.user_sk(user_id)) or {}
-    invitation = table.get(
-        keys.tenant_pk(user.tenant_id), keys.invitation_sk(keys.invitation_id_for(user_id))
-    )
+    stored = repo.for_tenant(user.tenant_id)
+    profile = stored.stored_user(user_id) or {}
+    invitation = stored.stored_invitation(user_id)
     result = UserDataExport(
         exported_at=clock.iso(),
         tenant_id=user.tenant_id,
@@ -157,15 +152,14 @@ def _step_ops(step: str, tenant_id: str, user_id: str) -> list[Callable[[Tx], No
     if step == "sessions":
         return [_delete_op(s["PK"], s["SK"]) for s in sessions.for_user(tenant_id, user_id)]
     if step == "invitation":
-        sk = keys.invitation_sk(keys.invitation_id_for(user_id))
-        inv = table.get(keys.tenant_pk(tenant_id), sk)
+        inv = repo.for_tenant(tenant_id).stored_invitation(user_id)
         if not inv or inv.get("anonymised"):
             return []
 
         def blank(tx: Tx) -> None:
             tx.update(
                 keys.tenant_pk(tenant_id),
-                sk,
+                keys.invitation_sk(keys.invitation_id_for(user_id)),
                 "SET email = :e, anonymised = :t REMOVE #n",
                 names={"#n": "name"},
                 values={":e": f"erased:{user_id}", ":t": True},
@@ -231,7 +225,7 @@ def _start(principal: Principal, tenant_id: str, user_id: str, body: DeletionReq
 
 
 def _finish(principal: Principal, tenant_id: str, user_id: str, marker: dict[str, Any]) -> DeletionLogEntry:
-    item = table.get(keys.tenant_pk(tenant_id), keys.user_sk(user_id), consistent=True)
+    item = repo.for_tenant(tenant_id).stored_user(user_id, consistent=True)
     if item is None:
         raise not_found(Kind.USER)
     user = users.from_item(item)
@@ -311,12 +305,12 @@ def delete(
 ) -> DeletionLogEntry:
     principal.require(Permission.DATA_REQUESTS)
     scoped = principal.tenant_scope(tenant_id)
-    pk, sk = _progress_key(scoped, user_id)
-    marker = table.get(pk, sk, consistent=True) or _start(principal, scoped, user_id, body)
+    requests = repo.for_tenant(scoped)
+    marker = requests.progress(user_id) or _start(principal, scoped, user_id, body)
     for step in STEPS[:-1]:
         if step not in set(marker.get("done") or ()):
             _run_chunks(scoped, user_id, step, _step_ops(step, scoped, user_id))
-    marker = table.get(pk, sk, consistent=True) or marker
+    marker = requests.progress(user_id) or marker
     return _finish(principal, scoped, user_id, marker)
 
 
@@ -325,17 +319,9 @@ def list_log(
 ) -> Page[DeletionLogEntry]:
     principal.require(Permission.DATA_REQUESTS)
     scoped = principal.tenant_scope(tenant_id)
-    page = table.query(
-        keys.deletions_pk(scoped),
-        sk_prefix=keys.DELETION_LOG_SK_PREFIX,
-        limit=limit,
-        cursor=cursor,
-        newest_first=True,
-    )
+    found, next_cursor = repo.for_tenant(scoped).log_page(limit, cursor)
     fields = set(DeletionLogEntry.model_fields)
     return Page[DeletionLogEntry](
-        items=[
-            DeletionLogEntry.model_validate({k: v for k, v in i.items() if k in fields}) for i in page.items
-        ],
-        next_cursor=page.next_cursor,
+        items=[DeletionLogEntry.model_validate({k: v for k, v in i.items() if k in fields}) for i in found],
+        next_cursor=next_cursor,
     )

@@ -19,7 +19,7 @@ from keel.core.permissions import SUPER_ADMIN, Permission
 from keel.core.principal import Principal
 from keel.roles.resolve import permissions_for
 from keel.security import repo as security
-from keel.store import keys, table
+from keel.store import keys
 from keel.store.change import Change
 from keel.users import repo as users
 from keel.users.models import UserStatus
@@ -161,7 +161,7 @@ def start(principal: Principal, body: StartIn) -> Started:
 
 
 def _record(tenant_id: str, impersonation_id: str) -> dict[str, Any]:
-    item = table.get(keys.tenant_pk(tenant_id), keys.impersonation_sk(impersonation_id), consistent=True)
+    item = security.for_tenant(tenant_id).impersonation(impersonation_id)
     if not item:
         raise not_found(Kind.IMPERSONATION)
     return item
@@ -208,10 +208,8 @@ def list_all(
 ) -> Page[Impersonation]:
     principal.require(Permission.IMPERSONATE)
     scoped = principal.tenant_scope(tenant_id)
-    page = table.query(
-        keys.tenant_pk(scoped), sk_prefix="IMPERSONATION#", limit=limit, cursor=cursor, newest_first=True
-    )
-    items = [_out(i) for i in page.items]
+    found, next_cursor = security.for_tenant(scoped).impersonations_page(limit, cursor)
+    items = [_out(i) for i in found]
     if status:
         items = [i for i in items if i.status == status]
-    return Page[Impersonation](items=items, next_cursor=page.next_cursor)
+    return Page[Impersonation](items=items, next_cursor=next_cursor)

@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
+from keel.auth import repo as identity
 from keel.auth import sessions
 from keel.core import clock
 from keel.core.permissions import Permission
@@ -21,7 +22,6 @@ from keel.security.models import (
     SessionSettings,
     TwoFactorSettings,
 )
-from keel.store import keys, table
 from keel.store.change import Change
 from keel.users import repo as users
 from keel.users.models import UserStatus
@@ -70,17 +70,12 @@ def update(principal: Principal, section: str, value: M, tenant_id: str | None) 
 def _apply_to_open_sessions(tenant_id: str, cfg: SessionSettings) -> int:
     """Open sessions follow new settings at once: each carries its own limits (one read per request)."""
     done = 0
-    for item in table.query_all(keys.tenant_sessions_index_pk(tenant_id), index="GSI2"):
+    open_sessions = identity.for_tenant(tenant_id)
+    for item in open_sessions.tenant_sessions():
         if item.get("actor_id") or not sessions.is_live(item):
             continue
         absolute = min(int(item["absolute_expires"]), int(item["created_at"]) + cfg.max_duration_minutes * 60)
-        table.update(
-            item["PK"],
-            item["SK"],
-            "SET idle_seconds = :idle, absolute_expires = :abs, expires_at = :abs",
-            values={":idle": cfg.idle_timeout_minutes * 60, ":abs": absolute},
-            condition="attribute_exists(PK)",
-        )
+        open_sessions.limit_session(item, cfg.idle_timeout_minutes * 60, absolute)
         done += 1
     return done
 
