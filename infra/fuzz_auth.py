@@ -33,11 +33,11 @@ def _mint(tenant_id: str, user_id: str) -> str | None:
     ensure_paths()
     from keel.auth import sessions
     from keel.core.principal import RequestMeta
-    from keel.store.table import Tx
+    from keel.store.change import Tx
     from keel.users import repo
     from keel.users.models import UserStatus
 
-    user = repo.get(tenant_id, user_id)
+    user = repo.for_tenant(tenant_id).get(user_id)
     if user is None or user.status is not UserStatus.ACTIVE:  # as login: only an active user
         return None
     tx = Tx()

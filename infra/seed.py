@@ -22,7 +22,7 @@ def seed_demo(api_url: str) -> dict[str, Any]:
     meta = RequestMeta(ip="127.0.0.1", user_agent="keel-seed", request_id="seed")
     session = auth.login(ADMIN_EMAIL, ADMIN_PASSWORD, meta)
     assert session.token, "the seeded admin has no 2FA: login gives a session"
-    if tenants.get(DEMO_TENANT_ID) is None:
+    if tenants.for_tenant(DEMO_TENANT_ID).get() is None:
         from keel.auth.sessions import load, principal_of
 
         admin = principal_of(load(session.token), meta)

@@ -14,8 +14,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from keel.core.observability import logger, metrics, tracer
 from keel.events.publish import publish_and_mark
-from keel.store.outbox import event_from_item
-from keel.store.table import deserialize
+from keel.store.outbox import event_from_image
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
@@ -24,7 +23,7 @@ def relay(record: DynamoDBRecord) -> None:
     image = record.raw_event.get("dynamodb", {}).get("NewImage") or {}
     if record.raw_event.get("eventName") != "INSERT" or image.get("entity", {}).get("S") != "outbox":
         return  # the event source filter already drops these; stay safe if it is missing
-    event = event_from_item(deserialize(image))
+    event = event_from_image(image)
     publish_and_mark(event)
     logger.info("event relayed", extra={"event_id": event.id, "event_type": event.type})
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from aws_lambda_powertools.event_handler import Response
 
-from keel.core.errors import not_found
+from keel.core.errors import ErrorCode, KeelError
 from keel.http import create_app, entrypoint, public
 from keel.system import error_codes, health
 
@@ -68,7 +68,7 @@ def docs() -> Response[str]:
 def docs_asset(asset: str) -> Response[str]:
     content_type = ASSETS.get(asset)
     if content_type is None:
-        raise not_found("Asset")
+        raise KeelError(ErrorCode.API_006, f"No route for /docs/{asset}")
     return Response(
         status_code=200,
         body=(SWAGGER_UI / asset).read_text(),

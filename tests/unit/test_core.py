@@ -65,3 +65,25 @@ def test_tenant_scope_hides_other_tenants() -> None:
     assert err.value.status == 404
     root = Principal(tenant_id="platform", user_id="r", role="super_admin", permissions=frozenset(Permission))
     assert root.tenant_scope("t2") == "t2"
+
+
+def test_each_kind_has_its_own_not_found_code_and_api_006_means_no_route() -> None:
+    import re
+    from pathlib import Path
+
+    from keel.core.errors import NOT_FOUND, ErrorCode, Kind, not_found
+
+    assert set(NOT_FOUND) == set(Kind)
+    assert len(set(NOT_FOUND.values())) == len(Kind), "two kinds share a not-found code"
+    for kind in Kind:
+        error = not_found(kind)
+        assert (error.status, error.code) == (404, NOT_FOUND[kind])
+    assert ErrorCode.API_006 not in NOT_FOUND.values()
+    root = Path(__file__).resolve().parents[2]
+    users = [
+        str(p.relative_to(root))
+        for p in (root / "layers/keel/keel").rglob("*.py")
+        if re.search(r"ErrorCode\.(API_006|SAAS_002|SAAS_013|SAAS_01[4-7])\b", p.read_text())
+        and p.name != "errors.py"
+    ]
+    assert users == ["layers/keel/keel/http/app.py"], "not-found errors come from errors.not_found(kind)"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from keel.core.errors import ErrorCode, KeelError, not_found
+from keel.core.errors import ErrorCode, KeelError, Kind, not_found
 from keel.core.permissions import SUPER_ADMIN, Permission
 
 PLATFORM_TENANT = "platform"
@@ -67,7 +67,7 @@ class Principal:
             return self.tenant_id
         if self.is_platform_staff:
             return tenant_id
-        raise not_found("Tenant")
+        raise not_found(Kind.TENANT)
 
     def with_meta(self, meta: RequestMeta) -> Principal:
         return replace(self, meta=meta)

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from contextlib import suppress
 from datetime import timedelta
 
 from keel.core import aws, clock, ids
 from keel.core.config import settings
-from keel.core.errors import KeelError
-from keel.store import keys, table
+from keel.events import repo
 from keel.store.outbox import DomainEvent, event_from_item
 
 
@@ -24,21 +22,9 @@ def publish(event: DomainEvent) -> None:
     )
 
 
-def mark_published(event_id: str) -> None:
-    """Takes the item out of the pending index; publishing again later is harmless."""
-    with suppress(KeelError):  # the item has expired or was reaped: nothing left to mark
-        table.update(
-            keys.outbox_pk(event_id),
-            keys.OUTBOX_SK,
-            "SET published_at = :now REMOVE GSI1PK, GSI1SK",
-            values={":now": clock.iso()},
-            condition="attribute_exists(PK)",
-        )
-
-
 def publish_and_mark(event: DomainEvent) -> None:
     publish(event)
-    mark_published(event.id)
+    repo.mark_published(event.id)
 
 
 def sweep_pending(older_than: timedelta = timedelta(minutes=2), limit: int = 500) -> int:
@@ -47,13 +33,10 @@ def sweep_pending(older_than: timedelta = timedelta(minutes=2), limit: int = 500
     done = 0
     cursor: str | None = None
     while done < limit:
-        page = table.query(
-            keys.OUTBOX_PENDING_INDEX_PK, index="GSI1", sk_between=("evt_0", f"evt_{cutoff}"), cursor=cursor
-        )
-        for item in page.items:
+        items, cursor = repo.pending_page(f"evt_{cutoff}", cursor)
+        for item in items:
             publish_and_mark(event_from_item(item))
             done += 1
-        if not page.next_cursor:
+        if not cursor:
             break
-        cursor = page.next_cursor
     return done

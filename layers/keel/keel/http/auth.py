@@ -21,6 +21,7 @@ from keel.core.errors import ErrorCode, KeelError
 from keel.core.observability import logger
 from keel.core.permissions import Permission
 from keel.core.principal import Principal
+from keel.http.request import request_meta
 
 Middleware = Callable[[APIGatewayHttpResolver, NextMiddleware], Response]
 PRINCIPAL = "principal"
@@ -85,7 +86,6 @@ def authenticate(app: APIGatewayHttpResolver, access: Access) -> Principal | Non
     """Authenticate, then authorise, as `access` says; the Principal is kept on the context."""
     if access.public:
         return None
-    from keel.http.app import request_meta
 
     caller = sessions.authenticate(bearer_token(app), request_meta(app))
     if access.permission is not None:

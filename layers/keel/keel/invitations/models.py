@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
-from keel.users.models import ROLE_PATTERN
+from keel.roles.models import ROLE_PATTERN
 
 InvitationStatus = Literal["pending", "accepted", "expired", "revoked"]
 

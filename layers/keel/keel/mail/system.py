@@ -9,106 +9,50 @@ from keel.auth import mailers as identity_mail
 from keel.core import clock
 from keel.core.config import settings
 from keel.core.observability import logger
-from keel.core.principal import Principal
 from keel.mail.sender import Mail, send
-from keel.store.change import Change
 from keel.store.outbox import DomainEvent
 from keel.users import repo as users
-from keel.users.models import UserStatus
 
 
 def welcome_admin(event: DomainEvent) -> None:
     """tenant.created: the first admin gets a welcome with their activation link."""
-    tenant_id, user_id = event.data["tenant_id"], event.data["admin_user_id"]
-    user = users.get(tenant_id, user_id)
-    if user is None or user.status is not UserStatus.PENDING_ACTIVATION:
-        logger.info("activation mail not needed", extra={"user_id": user_id})
-        return
-    change = Change(Principal.system(tenant_id, "mailer"))
-    token = links.issue(
-        change.tx,
-        tenant_id=tenant_id,
-        user_id=user_id,
-        purpose=links.ACTIVATION,
-        ttl_seconds=settings().activation_link_seconds,
+    name = event.data.get("name", "")
+    identity_mail.send_activation(
+        event.data["tenant_id"],
+        event.data["admin_user_id"],
+        subject=f"Welcome to Keel: activate your {name} account".replace("  ", " "),
+        intro=f"An account was created for you as the administrator of {name or 'your organisation'}.\n",
     )
-    change.audit(
-        "user.activation_sent",
-        event_type="activation_sent",
-        tenant_id=tenant_id,
-        target_type="user",
-        target_id=user_id,
-    )
-    change.commit()
-    link = f"{settings().public_base_url}/activate?token={token}"
-    send(
-        Mail(
-            to=user.email,
-            subject=f"Welcome to Keel: activate your {event.data.get('name', '')} account".strip(),
-            text=(
-                f"Hello {user.name},\n\n"
-                "An account was created for you as the administrator of "
-                f"{event.data.get('name', 'your organisation')}.\n"
-                "Activate it and choose your password here (the link works once and expires in 7 days):\n\n"
-                f"{link}\n\n"
-                "Through the API: POST /auth/activate with the token and your new password.\n"
-            ),
-        )
-    )
-    logger.info("activation mail sent", extra={"user_id": user_id, "tenant_id": tenant_id})
 
 
 # --- users and invitations (issue 4) ----------------------------------------------------------
 
 
-def _issue_link(tenant_id: str, user_id: str, purpose: str, ttl_seconds: int, action: str) -> str:
-    change = Change(Principal.system(tenant_id, "mailer"))
-    token = links.issue(
-        change.tx, tenant_id=tenant_id, user_id=user_id, purpose=purpose, ttl_seconds=ttl_seconds
-    )
-    change.audit(
-        action,
-        event_type=action.rsplit(".", maxsplit=1)[-1],
-        tenant_id=tenant_id,
-        target_type="user",
-        target_id=user_id,
-    )
-    change.commit()
-    return token
-
-
 def activate_created_user(event: DomainEvent) -> None:
-    """user.created (by an admin): the new user gets an activation link."""
-    tenant_id, user_id = event.data["tenant_id"], event.data["user_id"]
-    user = users.get(tenant_id, user_id)
-    if user is None or user.status is not UserStatus.PENDING_ACTIVATION:
-        return
-    ttl = settings().activation_link_seconds
-    token = _issue_link(tenant_id, user_id, links.ACTIVATION, ttl, "user.activation_sent")
-    send(
-        Mail(
-            to=user.email,
-            subject="Your Keel account: activate it",
-            text=(
-                f"Hello {user.name},\n\nAn account was created for you. Activate it and choose your password "
-                f"here (the link works once and expires in {ttl // 86400} days):\n\n"
-                f"{settings().public_base_url}/activate?token={token}\n\n"
-                "Through the API: POST /auth/activate with the token and your new password.\n"
-            ),
-        )
+    """user.created (by an admin or an accepted invitation): a pending user gets an activation link."""
+    identity_mail.send_activation(
+        event.data["tenant_id"],
+        event.data["user_id"],
+        subject="Your Keel account: activate it",
+        intro="An account was created for you.\n",
     )
-    logger.info("activation mail sent", extra={"user_id": user_id, "tenant_id": tenant_id})
 
 
 def verify_new_email(event: DomainEvent) -> None:
     """user.email_change_requested: a confirmation link goes to the new address."""
-    from keel.users.service import EMAIL_CHANGE, EMAIL_CHANGE_SECONDS
+    from keel.users.service import EMAIL_CHANGE_SECONDS
 
     tenant_id, user_id = event.data["tenant_id"], event.data["user_id"]
-    user = users.get(tenant_id, user_id)
+    user = users.for_tenant(tenant_id).get(user_id)
     if user is None or not user.pending_email:
         return
-    token = _issue_link(tenant_id, user_id, EMAIL_CHANGE, EMAIL_CHANGE_SECONDS, "user.email_change_sent")
+    token = links.issue_audited(
+        tenant_id=tenant_id,
+        user_id=user_id,
+        purpose=links.EMAIL_CHANGE,
+        ttl_seconds=EMAIL_CHANGE_SECONDS,
+        action="user.email_change_sent",
+    )
     send(
         Mail(
             to=user.pending_email,
@@ -127,12 +71,18 @@ def send_invitation(event: DomainEvent) -> None:
     from keel.invitations import repo as invitations
 
     tenant_id, invitation_id = event.data["tenant_id"], event.data["invitation_id"]
-    invitation = invitations.get(tenant_id, invitation_id)
+    invitation = invitations.for_tenant(tenant_id).get(invitation_id)
     if invitation is None or invitations.current_status(invitation) != "pending":
         logger.info("invitation mail not needed", extra={"invitation_id": invitation_id})
         return
     ttl = invitation.expires_epoch - clock.epoch()
-    token = _issue_link(tenant_id, invitation.user_id, invitations.PURPOSE, ttl, "invitation.sent")
+    token = links.issue_audited(
+        tenant_id=tenant_id,
+        user_id=invitation.user_id,
+        purpose=links.INVITATION,
+        ttl_seconds=ttl,
+        action="invitation.sent",
+    )
     send(
         Mail(
             to=invitation.email,

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from keel.core.permissions import Permission
-from keel.users.models import ROLE_PATTERN
+
+ROLE_PATTERN = r"^[a-z][a-z0-9_]{1,39}$"  # a role name (built-in or custom)
 
 
 class RoleOut(BaseModel):

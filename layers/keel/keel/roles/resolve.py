@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from keel.core.permissions import BUILTIN_ROLES, PLATFORM_KIND, platform_only
 from keel.core.principal import PLATFORM_TENANT
-from keel.store import keys, table
+from keel.roles import repo
 
 
 def permissions_for(tenant_id: str, role: str) -> frozenset[str]:
@@ -18,6 +18,5 @@ def permissions_for(tenant_id: str, role: str) -> frozenset[str]:
         if (builtin.kind == PLATFORM_KIND) != (tenant_id == PLATFORM_TENANT):
             return frozenset()
         return frozenset(str(p) for p in builtin.permissions)
-    item = table.get(keys.tenant_pk(tenant_id), keys.role_sk(role))
-    held = frozenset(item.get("permissions", ())) if item else frozenset()
+    held = repo.for_tenant(tenant_id).permissions(role)
     return held if tenant_id == PLATFORM_TENANT else held - set(platform_only(held))

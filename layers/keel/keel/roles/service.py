@@ -7,13 +7,12 @@ effect on the next request of everyone who holds it; there is no cache to clear.
 from __future__ import annotations
 
 from keel.core import clock
-from keel.core.errors import ErrorCode, KeelError, invalid, not_found
+from keel.core.errors import ErrorCode, KeelError, Kind, invalid, not_found
 from keel.core.pagination import Page
 from keel.core.permissions import Permission
 from keel.core.principal import Principal
-from keel.roles import builtin
+from keel.roles import builtin, repo
 from keel.roles.models import RoleCreate, RoleOut, RoleUpdate
-from keel.store import keys, table
 from keel.store.change import Change
 
 
@@ -25,18 +24,13 @@ def _builtins(tenant_id: str) -> list[RoleOut]:
     ]
 
 
-def _custom_out(item: dict[str, object]) -> RoleOut:
-    return RoleOut.model_validate({**item, "builtin": False})
-
-
 def find(tenant_id: str, role: str) -> RoleOut | None:
     for known in _builtins(tenant_id):
         if known.name == role:
             return known
     if builtin.is_reserved(role):
         return None  # another kind's built-in role
-    item = table.get(keys.tenant_pk(tenant_id), keys.role_sk(role))
-    return _custom_out(item) if item else None
+    return repo.for_tenant(tenant_id).get(role)
 
 
 def assignable(principal: Principal, tenant_id: str, role: str, field: str = "role") -> RoleOut:
@@ -61,12 +55,7 @@ def _no_escalation(principal: Principal, permissions: list[str] | set[str], fiel
 def list_roles(principal: Principal, tenant_id: str | None) -> Page[RoleOut]:
     principal.require(Permission.ROLES_READ)
     scoped = principal.tenant_scope(tenant_id)
-    custom = [
-        _custom_out(i)
-        for i in table.query_all(keys.tenant_pk(scoped), sk_prefix=keys.role_sk(""))
-        if i.get("entity") == "role"
-    ]
-    return Page[RoleOut](items=_builtins(scoped) + custom)
+    return Page[RoleOut](items=_builtins(scoped) + repo.for_tenant(scoped).all())
 
 
 def create_role(principal: Principal, tenant_id: str | None, body: RoleCreate) -> RoleOut:
@@ -92,21 +81,7 @@ def create_role(principal: Principal, tenant_id: str | None, body: RoleCreate) -
         updated_by=principal.actor,
     )
     change = Change(principal)
-    change.tx.put(
-        {
-            "PK": keys.tenant_pk(scoped),
-            "SK": keys.role_sk(body.name),
-            "entity": "role",
-            **role.model_dump(exclude={"builtin"}),
-            "created_at": now,
-        },
-        condition="attribute_not_exists(PK)",
-        on_fail=KeelError(
-            ErrorCode.SAAS_011,
-            f"Role {body.name!r} already exists",
-            details=[{"field": "name", "message": "already exists"}],
-        ),
-    )
+    repo.for_tenant(scoped).add(change.tx, role, created_at=now)
     change.emit("role.created", {"role": body.name, "permissions": perms}, tenant_id=scoped)
     change.audit(
         "role.create",
@@ -125,7 +100,7 @@ def update_role(principal: Principal, tenant_id: str | None, name: str, body: Ro
     scoped = principal.tenant_scope(tenant_id)
     current = find(scoped, name)
     if current is None:
-        raise not_found("Role")
+        raise not_found(Kind.ROLE)
     if current.builtin:
         raise KeelError(ErrorCode.SAAS_003, "Built-in roles cannot be changed; create a custom role")
     changes = body.model_dump(exclude_unset=True, exclude_none=True, mode="json")
@@ -138,15 +113,7 @@ def update_role(principal: Principal, tenant_id: str | None, name: str, body: Ro
         return current
     changes.update(updated_at=clock.iso(), updated_by=principal.actor)
     change = Change(principal)
-    change.tx.update(
-        keys.tenant_pk(scoped),
-        keys.role_sk(name),
-        "SET " + ", ".join(f"#{k} = :{k}" for k in changes),
-        names={f"#{k}": k for k in changes},
-        values={f":{k}": v for k, v in changes.items()},
-        condition="attribute_exists(PK)",
-        on_fail=not_found("Role"),
-    )
+    repo.for_tenant(scoped).update(change.tx, name, changes)
     change.emit("role.updated", {"role": name}, tenant_id=scoped)
     change.audit(
         "role.update",

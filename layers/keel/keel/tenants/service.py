@@ -5,11 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from keel.core import clock, ids
-from keel.core.errors import not_found
 from keel.core.pagination import Page
 from keel.core.permissions import ADMIN_ROLE, Permission
 from keel.core.principal import Principal
-from keel.store import keys
 from keel.store.change import Change
 from keel.tenants import repo
 from keel.tenants.models import Tenant, TenantCreate, TenantCreated, TenantUpdate
@@ -41,7 +39,7 @@ def create(principal: Principal, body: TenantCreate, *, tenant_id: str | None = 
         updated_at=now,
     )
     change = Change(principal)
-    change.tx.put(repo.item(tenant), condition="attribute_not_exists(PK)")
+    repo.for_tenant(tenant.tenant_id).add(change.tx, tenant)
     users.add_new_user(change.tx, admin)
     change.emit(
         "tenant.created",
@@ -61,11 +59,7 @@ def create(principal: Principal, body: TenantCreate, *, tenant_id: str | None = 
 
 def get(principal: Principal, tenant_id: str) -> Tenant:
     principal.require(Permission.TENANTS_READ)
-    scoped = principal.tenant_scope(tenant_id)
-    tenant = repo.get(scoped)
-    if tenant is None:
-        raise not_found("Tenant")
-    return tenant
+    return repo.for_tenant(principal.tenant_scope(tenant_id)).require()
 
 
 def list_all(principal: Principal, limit: int, cursor: str | None) -> Page[Tenant]:
@@ -83,17 +77,7 @@ def update(principal: Principal, tenant_id: str, body: TenantUpdate) -> Tenant:
     changes["updated_at"] = clock.iso()
     updated = Tenant.model_validate({**tenant.model_dump(mode="json"), **changes})
     change = Change(principal)
-    condition, missing = repo.exists_condition()
-    names = {f"#{k}": k for k in changes}
-    change.tx.update(
-        keys.tenant_pk(tenant_id),
-        keys.TENANT_SK,
-        "SET " + ", ".join(f"#{k} = :{k}" for k in changes),
-        names=names,
-        values={f":{k}": v for k, v in changes.items()},
-        condition=condition,
-        on_fail=missing,
-    )
+    repo.for_tenant(tenant.tenant_id).update(change.tx, changes)
     change.emit("tenant.updated", {"tenant_id": tenant_id}, tenant_id=tenant_id)
     change.audit(
         "tenant.update",

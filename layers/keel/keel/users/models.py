@@ -9,7 +9,7 @@ from typing import Any, Literal
 import phonenumbers
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
-ROLE_PATTERN = r"^[a-z][a-z0-9_]{1,39}$"
+from keel.roles.models import ROLE_PATTERN
 
 
 class UserStatus(StrEnum):
