@@ -47,6 +47,14 @@ DOMAIN_ERRORS: dict[str, list[str]] = {
     "admin_reset_password": ["SAAS_005"],
     "health": ["SAAS_009"],
 }
+# The link pages' forms do what their JSON operations do, answering a page at the same status.
+_PASSWORD = ["API_007", "SAAS_005"]
+DOMAIN_ERRORS |= {
+    "submit_activation_form": [*DOMAIN_ERRORS["activate_account"], *_PASSWORD],
+    "submit_invitation_form": [*DOMAIN_ERRORS["accept_invitation"], *_PASSWORD],
+    "submit_password_reset_form": [*DOMAIN_ERRORS["reset_password"], *_PASSWORD],
+    "submit_email_change_form": DOMAIN_ERRORS["confirm_email_change"],
+}
 
 # Operations whose success body is not (only) JSON.
 SUCCESS_CONTENT: dict[str, dict[str, Any]] = {
@@ -137,15 +145,24 @@ def error_responses(codes: set[str]) -> dict[str, Any]:
     }
 
 
+def _powertools_validation(response: dict[str, Any]) -> bool:
+    return "HTTPValidationError" in json.dumps(response)
+
+
 def _document(route: Any, op: dict[str, Any], schemas: dict[str, Any]) -> None:
-    responses = op.get("responses", {})
-    responses.pop("422", None)  # Powertools' own validation shape; ours is the error schema
-    success = responses.pop("200", {"description": "Successful Response"})
+    """The success status, then every error status; a status the route declares itself (a link
+    page answers its refusals as HTML) keeps its content beside the pipeline's JSON error."""
+    declared = {s: r for s, r in op.get("responses", {}).items() if not _powertools_validation(r)}
+    success = declared.pop("200", {"description": "Successful Response"})
     if op["operationId"] in SUCCESS_CONTENT:
         success["content"] = SUCCESS_CONTENT[op["operationId"]]
-    statuses = {str(_success_status(route)): success}
-    statuses.update(error_responses(error_codes_of(route, op, schemas)))
-    op["responses"] = statuses
+    errors = error_responses(error_codes_of(route, op, schemas))
+    for status, response in declared.items():
+        if status in errors:
+            errors[status]["content"] = {**errors[status]["content"], **response.get("content", {})}
+        else:
+            errors[status] = response
+    op["responses"] = {str(_success_status(route)): success, **dict(sorted(errors.items()))}
 
 
 def build() -> dict[str, Any]:

@@ -23,9 +23,19 @@ app = create_app()
 Token = Annotated[str, Query(description="The one-time token from the e-mailed link", max_length=200)]
 FormToken = Annotated[str, Form(max_length=200)]
 FormPassword = Annotated[str, Form(max_length=1024)]
-HTML: dict[int, OpenAPIResponse] = {
-    200: {"description": "An HTML page", "content": {"text/html": {"schema": {"type": "string"}}}}
-}
+
+
+def _html(*statuses: int) -> dict[int, OpenAPIResponse]:
+    page: OpenAPIResponse = {
+        "description": "An HTML page",
+        "content": {"text/html": {"schema": {"type": "string"}}},
+    }
+    return dict.fromkeys(statuses, page)
+
+
+PAGE = _html(200, 400)  # the form, or "link incomplete"
+# done, or the form again with the domain's reason at the JSON operation's status
+FORM = _html(200, 400, 403, 404, 409, 410, 422, 429)
 NEW_PASSWORD = html.Field("password", "New password")
 BROKEN_LINK = (
     "This link is incomplete: open the whole link from the e-mail (or copy it into the address bar)."
@@ -44,11 +54,17 @@ def _submit(
     done: Response[str],
     again: Callable[[str, str, int], Response[str]],
 ) -> Response[str]:
-    """Runs the domain action; a refusal shows the form again with the reason and its status."""
+    """Runs the domain action; a refusal shows the form again with the reason and its status (a
+    value the JSON operation's model refuses, such as an empty password, is 422 as it is there)."""
+    from pydantic import ValidationError
+
     if not html.well_formed(token):
         return html.message("Link incomplete", BROKEN_LINK, 400)
     try:
         action()
+    except ValidationError as exc:
+        reasons = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
+        return again(token, " ".join(["Please correct the form.", *reasons]), 422)
     except KeelError as exc:
         reasons = [
             str(d["message"]) for d in exc.details or [] if d.get("message") not in (None, exc.message)
@@ -74,7 +90,7 @@ def _activation_form(token: str, error: str | None = None, status: int = 200) ->
 
 
 @app.get(
-    "/activate", operation_id="show_activation_page", middlewares=[public()], tags=["pages"], responses=HTML
+    "/activate", operation_id="show_activation_page", middlewares=[public()], tags=["pages"], responses=PAGE
 )
 def activation_page(token: Token = "") -> Response[str]:
     return _page(token, _activation_form)
@@ -85,7 +101,7 @@ def activation_page(token: Token = "") -> Response[str]:
     operation_id="submit_activation_form",
     middlewares=[public()],
     tags=["pages"],
-    responses=HTML,
+    responses=FORM,
 )
 def submit_activation(token: FormToken, password: FormPassword) -> Response[str]:
     from keel.auth import service
@@ -122,7 +138,7 @@ def _invitation_form(token: str, error: str | None = None, status: int = 200) ->
     operation_id="show_invitation_page",
     middlewares=[public()],
     tags=["pages"],
-    responses=HTML,
+    responses=PAGE,
 )
 def invitation_page(token: Token = "") -> Response[str]:
     return _page(token, _invitation_form)
@@ -133,7 +149,7 @@ def invitation_page(token: Token = "") -> Response[str]:
     operation_id="submit_invitation_form",
     middlewares=[public()],
     tags=["pages"],
-    responses=HTML,
+    responses=FORM,
 )
 def submit_invitation(
     token: FormToken, password: FormPassword, name: Annotated[str, Form(max_length=120)] = ""
@@ -171,7 +187,7 @@ def _reset_form(token: str, error: str | None = None, status: int = 200) -> Resp
     operation_id="show_password_reset_page",
     middlewares=[public()],
     tags=["pages"],
-    responses=HTML,
+    responses=PAGE,
 )
 def password_reset_page(token: Token = "") -> Response[str]:
     return _page(token, _reset_form)
@@ -182,7 +198,7 @@ def password_reset_page(token: Token = "") -> Response[str]:
     operation_id="submit_password_reset_form",
     middlewares=[public()],
     tags=["pages"],
-    responses=HTML,
+    responses=FORM,
 )
 def submit_password_reset(token: FormToken, password: FormPassword) -> Response[str]:
     from keel.auth import recovery
@@ -212,7 +228,7 @@ def _email_change_form(token: str, error: str | None = None, status: int = 200) 
     operation_id="show_email_change_page",
     middlewares=[public()],
     tags=["pages"],
-    responses=HTML,
+    responses=PAGE,
 )
 def email_change_page(token: Token = "") -> Response[str]:
     return _page(token, _email_change_form)
@@ -223,7 +239,7 @@ def email_change_page(token: Token = "") -> Response[str]:
     operation_id="submit_email_change_form",
     middlewares=[public()],
     tags=["pages"],
-    responses=HTML,
+    responses=FORM,
 )
 def submit_email_change(token: FormToken) -> Response[str]:
     from keel.core.principal import Principal

@@ -88,6 +88,20 @@ def test_invitation_link_page_creates_the_account(api: Api) -> None:
     assert api.get(f"/users/{ivy.user_id}", token=ivy.token).json["name"] == "Ivy Green"
 
 
+def test_an_empty_password_shows_the_invitation_form_again(api: Api) -> None:
+    """Found by the fuzzer: a value the JSON operation's model refuses was a 500."""
+    boss = tenant_admin(api, super_admin(api))
+    assert api.post("/invitations", {"email": "eve@acme.example.com", "role": "pharmacist"}, token=boss.token)
+    Pipeline(api.stack).run()
+    page = _open(api, "eve@acme.example.com", "/invitations/accept?token=")
+    users = len(api.stack.entities("user"))
+    again = _submit(api, page, password="")
+    assert again.status == 422, again.text
+    assert again.headers["content-type"].startswith("text/html")
+    assert the_form(again.text).action == "/forms/accept-invitation"
+    assert len(api.stack.entities("user")) == users
+
+
 def test_password_reset_link_page_changes_the_password(api: Api) -> None:
     boss = tenant_admin(api, super_admin(api))
     assert api.post("/auth/password/forgot", {"email": boss.email}).status == 202
