@@ -70,3 +70,19 @@ def test_tenant_scope_hides_other_tenants() -> None:
 def test_only_super_admin_manages_tenants() -> None:
     holders = [name for name, (_, perms) in BUILTIN_ROLES.items() if Permission.TENANTS_MANAGE in perms]
     assert holders == ["super_admin"]
+
+
+def test_settings_read_the_environment_by_name_with_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    from keel.core.config import Settings
+
+    monkeypatch.setenv("TABLE_NAME", "t1")
+    monkeypatch.delenv("ARGON2_TIME_COST", raising=False)
+    monkeypatch.setenv("argon2_time_cost", "3")
+    monkeypatch.setenv("MAX_BODY_BYTES", " 1024 ")
+    monkeypatch.delenv("PUBLIC_BASE_URL", raising=False)
+    got = Settings.from_env()
+    assert (got.table_name, got.argon2_time_cost, got.max_body_bytes) == ("t1", 3, 1024)
+    assert got.public_base_url == "http://127.0.0.1:3000"
+    monkeypatch.setenv("SESSION_IDLE_SECONDS", "soon")
+    with pytest.raises(ValueError, match="SESSION_IDLE_SECONDS"):
+        Settings.from_env()
