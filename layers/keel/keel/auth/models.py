@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from keel.core.email import Email
 from keel.users.models import UserOut
 
 
 class LoginRequest(BaseModel):
-    email: EmailStr
+    email: Email
     password: str = Field(min_length=1, max_length=1024)
     remember_me: bool = False
 
@@ -79,7 +80,7 @@ class ChangePasswordIn(BaseModel):
 
 class EmailIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    email: EmailStr
+    email: Email
 
 
 class ResetPasswordIn(BaseModel):

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from keel.core.email import Email
 from keel.users.models import ROLE_PATTERN
 
 InvitationStatus = Literal["pending", "accepted", "expired", "revoked"]
@@ -46,7 +47,7 @@ class InvitationOut(BaseModel):
 
 class InvitationCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    email: EmailStr
+    email: Email
     role: str = Field(pattern=ROLE_PATTERN)
     name: str | None = Field(default=None, min_length=1, max_length=120)
     expires_in_days: int = Field(default=7, ge=1, le=30)

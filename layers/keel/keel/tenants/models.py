@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from keel.core.email import Email
 
 
 class TenantStatus(StrEnum):
@@ -30,7 +32,7 @@ class Tenant(BaseModel):
 
 class AdminIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    email: EmailStr
+    email: Email
     name: str = Field(min_length=1, max_length=120)
 
 

@@ -6,8 +6,9 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-import phonenumbers
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from keel.core.email import Email
 
 ROLE_PATTERN = r"^[a-z][a-z0-9_]{1,39}$"
 
@@ -98,6 +99,8 @@ def e164(value: str | None) -> str | None:
     """A phone number in E.164 (`+` and country code required); ValueError names what is wrong."""
     if value is None:
         return None
+    import phonenumbers  # heavy (metadata of every country): only when a phone is given
+
     try:
         parsed = phonenumbers.parse(value, None)
     except phonenumbers.NumberParseException as exc:
@@ -109,7 +112,7 @@ def e164(value: str | None) -> str | None:
 
 class UserCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    email: EmailStr
+    email: Email
     name: str = Field(min_length=1, max_length=120)
     role: str = Field(pattern=ROLE_PATTERN)
     phone: str | None = Field(default=None, max_length=32, description="E.164 after normalisation")
@@ -124,8 +127,8 @@ class UserUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str | None = Field(default=None, min_length=1, max_length=120)
     phone: str | None = Field(default=None, max_length=32, description="E.164 after normalisation")
-    notification_email: EmailStr | None = None
-    email: EmailStr | None = Field(
+    notification_email: Email | None = None
+    email: Email | None = Field(
         default=None, description="Login e-mail: changes only once confirmed from a link sent to it"
     )
 
