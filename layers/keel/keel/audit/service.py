@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
-
 from keel.core import ids
+from keel.core.model import Model
 from keel.core.pagination import Page
 from keel.core.permissions import Permission
 from keel.core.principal import Principal
@@ -17,7 +16,7 @@ from keel.store.audit import AuditRecord, Result, Severity
 FIELDS = set(AuditRecord.model_fields)
 
 
-class AuditFilter(BaseModel):
+class AuditFilter(Model):
     tenant_id: str | None = None
     user_id: str | None = None
     event_type: str | None = None

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
-
 from keel.auth.recovery import _user_in_scope
+from keel.core.model import Model
 from keel.core.permissions import Permission
 from keel.core.principal import Principal
 from keel.security import lockout
@@ -12,7 +11,7 @@ from keel.store import table
 from keel.store.change import Change
 
 
-class UnlockOut(BaseModel):
+class UnlockOut(Model):
     user_id: str
     was_locked: bool
     failures_cleared: int

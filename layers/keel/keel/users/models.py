@@ -6,9 +6,10 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from keel.core.email import Email
+from keel.core.model import Model
 
 ROLE_PATTERN = r"^[a-z][a-z0-9_]{1,39}$"
 
@@ -25,7 +26,7 @@ SuspensionReason = Literal[
 ]
 
 
-class Suspension(BaseModel):
+class Suspension(Model):
     reason: SuspensionReason
     notes: str | None = None
     until: str | None = Field(default=None, description="ISO time it lifts itself; absent: indefinite")
@@ -34,7 +35,7 @@ class Suspension(BaseModel):
     previous_status: UserStatus = UserStatus.ACTIVE
 
 
-class User(BaseModel):
+class User(Model):
     """Stored shape (password hash included); never returned by the API as is."""
 
     user_id: str
@@ -58,7 +59,7 @@ class User(BaseModel):
     extra: dict[str, Any] = {}
 
 
-class UserOut(BaseModel):
+class UserOut(Model):
     """What the API shows of a user."""
 
     user_id: str
@@ -76,7 +77,7 @@ class UserOut(BaseModel):
         return cls.model_validate(user.model_dump(include=set(cls.model_fields)))
 
 
-class TenantSummary(BaseModel):
+class TenantSummary(Model):
     tenant_id: str
     name: str
     plan: str = Field(description="The tenant's subscription plan")
@@ -110,7 +111,7 @@ def e164(value: str | None) -> str | None:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
-class UserCreate(BaseModel):
+class UserCreate(Model):
     model_config = ConfigDict(extra="forbid")
     email: Email
     name: str = Field(min_length=1, max_length=120)
@@ -123,7 +124,7 @@ class UserCreate(BaseModel):
         return e164(value)
 
 
-class UserUpdate(BaseModel):
+class UserUpdate(Model):
     model_config = ConfigDict(extra="forbid")
     name: str | None = Field(default=None, min_length=1, max_length=120)
     phone: str | None = Field(default=None, max_length=32, description="E.164 after normalisation")
@@ -138,12 +139,12 @@ class UserUpdate(BaseModel):
         return e164(value)
 
 
-class EmailChangeConfirm(BaseModel):
+class EmailChangeConfirm(Model):
     model_config = ConfigDict(extra="forbid")
     token: str = Field(min_length=10, max_length=200)
 
 
-class UserFilter(BaseModel):
+class UserFilter(Model):
     tenant_id: str | None = None
     role: str | None = None
     status: UserStatus | None = None
@@ -152,13 +153,13 @@ class UserFilter(BaseModel):
     q: str | None = None
 
 
-class RoleChange(BaseModel):
+class RoleChange(Model):
     model_config = ConfigDict(extra="forbid")
     role: str = Field(pattern=ROLE_PATTERN)
     reason: str = Field(min_length=3, max_length=500)
 
 
-class RoleHistoryEntry(BaseModel):
+class RoleHistoryEntry(Model):
     user_id: str
     from_role: str
     to_role: str
@@ -167,14 +168,14 @@ class RoleHistoryEntry(BaseModel):
     changed_at: str
 
 
-class BulkRoleChange(BaseModel):
+class BulkRoleChange(Model):
     model_config = ConfigDict(extra="forbid")
     user_ids: list[str] = Field(min_length=1, max_length=100)
     role: str = Field(pattern=ROLE_PATTERN)
     reason: str = Field(min_length=3, max_length=500)
 
 
-class BulkItemResult(BaseModel):
+class BulkItemResult(Model):
     user_id: str
     ok: bool
     from_role: str | None = None
@@ -182,20 +183,20 @@ class BulkItemResult(BaseModel):
     message: str | None = None
 
 
-class BulkRoleChangeResult(BaseModel):
+class BulkRoleChangeResult(Model):
     role: str
     changed: int
     failed: int
     results: list[BulkItemResult]
 
 
-class SuspendRequest(BaseModel):
+class SuspendRequest(Model):
     model_config = ConfigDict(extra="forbid")
     reason: SuspensionReason
     until: datetime | None = Field(default=None, description="Lifts itself then; omit for indefinite")
     notes: str | None = Field(default=None, max_length=2000)
 
 
-class UnsuspendRequest(BaseModel):
+class UnsuspendRequest(Model):
     model_config = ConfigDict(extra="forbid")
     reason: str = Field(min_length=3, max_length=500)
