@@ -17,12 +17,22 @@ from keel.store.table import Tx
 ACTIVATION = "activation"
 
 
-def issue(tx: Tx, *, tenant_id: str, user_id: str, purpose: str, ttl_seconds: int) -> str:
-    """Adds a new link to `tx` (revoking the user's previous one of this purpose); returns the token."""
+READ: Any = object()  # `issue(pointer=READ)`: read the current pointer itself
+
+
+def issue(
+    tx: Tx, *, tenant_id: str, user_id: str, purpose: str, ttl_seconds: int, pointer: Any = READ
+) -> str:
+    """Adds a new link to `tx` (revoking the user's previous one of this purpose); returns the token.
+
+    `pointer`: the user's current pointer item of this purpose (`keys.user_link_sk`), or None, when
+    the caller has read it already (the mailer reads it with the user, in one call).
+    """
     token = ids.token(32)
     token_hash = digest(token)
     expires = clock.epoch() + ttl_seconds
-    pointer = table.get(keys.tenant_pk(tenant_id), keys.user_link_sk(user_id, purpose))
+    if pointer is READ:
+        pointer = table.get(keys.tenant_pk(tenant_id), keys.user_link_sk(user_id, purpose))
     if pointer:
         tx.delete(keys.link_token_pk(pointer["token_hash"]), keys.LINK_SK)
     tx.put(

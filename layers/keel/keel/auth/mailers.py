@@ -11,7 +11,7 @@ from keel.core.errors import KeelError
 from keel.core.observability import logger
 from keel.core.principal import Principal
 from keel.mail.sender import Mail, send
-from keel.store import table
+from keel.store import keys, table
 from keel.store.change import Change
 from keel.store.outbox import DomainEvent
 from keel.users import repo as users
@@ -23,13 +23,15 @@ RESET_LINK_SECONDS = 3600
 
 def _link(event: DomainEvent, purpose: str, ttl: int, action: str) -> tuple[str, str] | None:
     tenant_id, user_id = event.data["tenant_id"], event.data["user_id"]
-    user = users.get(tenant_id, user_id)
+    user, pointer = users.get_with_item(tenant_id, user_id, keys.user_link_sk(user_id, purpose))
     wanted = UserStatus.PENDING_ACTIVATION if purpose == links.ACTIVATION else UserStatus.ACTIVE
     if user is None or user.status is not wanted:
         logger.info("link mail not needed", extra={"user_id": user_id, "purpose": purpose})
         return None
     change = Change(Principal.system(tenant_id, "mailer"))
-    token = links.issue(change.tx, tenant_id=tenant_id, user_id=user_id, purpose=purpose, ttl_seconds=ttl)
+    token = links.issue(
+        change.tx, tenant_id=tenant_id, user_id=user_id, purpose=purpose, ttl_seconds=ttl, pointer=pointer
+    )
     change.audit(
         action,
         event_type=action.rsplit(".", maxsplit=1)[-1],

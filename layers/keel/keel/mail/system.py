@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from keel.auth import links
 from keel.auth import mailers as identity_mail
@@ -11,6 +12,7 @@ from keel.core.config import settings
 from keel.core.observability import logger
 from keel.core.principal import Principal
 from keel.mail.sender import Mail, send
+from keel.store import keys
 from keel.store.change import Change
 from keel.store.outbox import DomainEvent
 from keel.users import repo as users
@@ -20,7 +22,7 @@ from keel.users.models import UserStatus
 def welcome_admin(event: DomainEvent) -> None:
     """tenant.created: the first admin gets a welcome with their activation link."""
     tenant_id, user_id = event.data["tenant_id"], event.data["admin_user_id"]
-    user = users.get(tenant_id, user_id)
+    user, pointer = users.get_with_item(tenant_id, user_id, keys.user_link_sk(user_id, links.ACTIVATION))
     if user is None or user.status is not UserStatus.PENDING_ACTIVATION:
         logger.info("activation mail not needed", extra={"user_id": user_id})
         return
@@ -31,6 +33,7 @@ def welcome_admin(event: DomainEvent) -> None:
         user_id=user_id,
         purpose=links.ACTIVATION,
         ttl_seconds=settings().activation_link_seconds,
+        pointer=pointer,
     )
     change.audit(
         "user.activation_sent",
@@ -61,10 +64,18 @@ def welcome_admin(event: DomainEvent) -> None:
 # --- users and invitations (issue 4) ----------------------------------------------------------
 
 
-def _issue_link(tenant_id: str, user_id: str, purpose: str, ttl_seconds: int, action: str) -> str:
+def _issue_link(
+    tenant_id: str, user_id: str, purpose: str, ttl_seconds: int, action: str, pointer: Any = None
+) -> str:
+    """`pointer`: the user's current link of `purpose`, read with the user (None: there is none)."""
     change = Change(Principal.system(tenant_id, "mailer"))
     token = links.issue(
-        change.tx, tenant_id=tenant_id, user_id=user_id, purpose=purpose, ttl_seconds=ttl_seconds
+        change.tx,
+        tenant_id=tenant_id,
+        user_id=user_id,
+        purpose=purpose,
+        ttl_seconds=ttl_seconds,
+        pointer=pointer,
     )
     change.audit(
         action,
@@ -80,11 +91,11 @@ def _issue_link(tenant_id: str, user_id: str, purpose: str, ttl_seconds: int, ac
 def activate_created_user(event: DomainEvent) -> None:
     """user.created (by an admin): the new user gets an activation link."""
     tenant_id, user_id = event.data["tenant_id"], event.data["user_id"]
-    user = users.get(tenant_id, user_id)
+    user, pointer = users.get_with_item(tenant_id, user_id, keys.user_link_sk(user_id, links.ACTIVATION))
     if user is None or user.status is not UserStatus.PENDING_ACTIVATION:
         return
     ttl = settings().activation_link_seconds
-    token = _issue_link(tenant_id, user_id, links.ACTIVATION, ttl, "user.activation_sent")
+    token = _issue_link(tenant_id, user_id, links.ACTIVATION, ttl, "user.activation_sent", pointer)
     send(
         Mail(
             to=user.email,
@@ -105,10 +116,12 @@ def verify_new_email(event: DomainEvent) -> None:
     from keel.users.service import EMAIL_CHANGE, EMAIL_CHANGE_SECONDS
 
     tenant_id, user_id = event.data["tenant_id"], event.data["user_id"]
-    user = users.get(tenant_id, user_id)
+    user, pointer = users.get_with_item(tenant_id, user_id, keys.user_link_sk(user_id, EMAIL_CHANGE))
     if user is None or not user.pending_email:
         return
-    token = _issue_link(tenant_id, user_id, EMAIL_CHANGE, EMAIL_CHANGE_SECONDS, "user.email_change_sent")
+    token = _issue_link(
+        tenant_id, user_id, EMAIL_CHANGE, EMAIL_CHANGE_SECONDS, "user.email_change_sent", pointer
+    )
     send(
         Mail(
             to=user.pending_email,
@@ -132,7 +145,9 @@ def send_invitation(event: DomainEvent) -> None:
         logger.info("invitation mail not needed", extra={"invitation_id": invitation_id})
         return
     ttl = invitation.expires_epoch - clock.epoch()
-    token = _issue_link(tenant_id, invitation.user_id, invitations.PURPOSE, ttl, "invitation.sent")
+    token = _issue_link(
+        tenant_id, invitation.user_id, invitations.PURPOSE, ttl, "invitation.sent", links.READ
+    )
     send(
         Mail(
             to=invitation.email,

@@ -56,6 +56,18 @@ def get(tenant_id: str, user_id: str, *, consistent: bool = False) -> User | Non
     return from_item(item) if item else None
 
 
+def get_with_item(tenant_id: str, user_id: str, sk: str) -> tuple[User | None, dict[str, Any] | None]:
+    """The user and one more item of the tenant's partition (e.g. a link pointer): one BatchGetItem."""
+    found = {
+        i["SK"]: i
+        for i in table.batch_get(
+            [(keys.tenant_pk(tenant_id), keys.user_sk(user_id)), (keys.tenant_pk(tenant_id), sk)]
+        )
+    }
+    user = found.get(keys.user_sk(user_id))
+    return (from_item(user) if user and user.get("entity") == "user" else None), found.get(sk)
+
+
 def get_many(tenant_id: str, user_ids: list[str]) -> dict[str, User]:
     found = table.batch_get([(keys.tenant_pk(tenant_id), keys.user_sk(u)) for u in dict.fromkeys(user_ids)])
     return {i["user_id"]: from_item(i) for i in found if i.get("entity") == "user"}
