@@ -1,9 +1,10 @@
 """Outbox relay: new outbox items on the table stream are published to the event topic.
 
-The batch's events go out through SNS PublishBatch (10 a call); each one SNS accepted is then
-marked published. A record SNS refused (or whose marking failed) is reported as a batch item
-failure, so Lambda retries from it (re-publishing those after it too: consumers de-duplicate);
-an item never marked stays in the pending index, where the sweep finds it. Nothing is lost.
+The batch's events go out through SNS PublishBatch (10 a call); those SNS accepted are then
+marked published (one transaction for up to 100). A record SNS refused, or whose marking failed,
+is reported as a batch item failure, so Lambda retries from it (re-publishing those after it too:
+consumers de-duplicate); an item never marked stays in the pending index, where the sweep finds
+it. Nothing is lost.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from keel.core.observability import logger, metrics, tracer
-from keel.events.publish import mark_published, publish_many
+from keel.events.publish import mark_published_many, publish_many
 from keel.store.outbox import DomainEvent, event_from_item
 from keel.store.table import deserialize
 
@@ -40,16 +41,9 @@ def relay(records: list[dict[str, Any]]) -> list[str]:
         if event is not None:
             pending.append((sequence, event))
     refused = publish_many([event for _, event in pending])
-    for sequence, event in pending:
-        if event.id in refused:
-            retry.append(sequence)
-            continue
-        try:
-            mark_published(event.id)
-        except Exception:
-            logger.exception("published but not marked", extra={"event_id": event.id})
-            retry.append(sequence)
     published = [event.id for _, event in pending if event.id not in refused]
+    unmarked = mark_published_many(published)  # published but not marked: retried, like refused
+    retry += [sequence for sequence, event in pending if event.id in refused | unmarked]
     logger.info("events relayed", extra={"event_ids": published, "retry": len(retry)})
     return retry
 

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from keel.core import aws
-from keel.store import outbox, table
+from keel.store import keys, outbox, table
 from tests.support.pipeline import Pipeline
 from tests.support.stack import Stack
 
@@ -36,19 +36,20 @@ def _drain(stack: Stack, queue: str) -> list[dict[str, Any]]:
     return got
 
 
-def _count_publish_calls() -> list[str]:
+def _count_calls() -> list[str]:
     calls: list[str] = []
-    aws.client("sns").meta.events.register(
-        "before-call.sns.*", lambda model, **_: calls.append(model.name), unique_id="count-sns"
-    )
+    for service in ("sns", "dynamodb"):
+        aws.client(service).meta.events.register(
+            "before-call.*.*", lambda model, **_: calls.append(model.name), unique_id="count-calls"
+        )
     return calls
 
 
-def test_a_batch_of_25_is_published_in_3_calls_and_every_record_marked(stack: Stack) -> None:
+def test_a_batch_of_25_is_published_in_3_calls_and_marked_in_one(stack: Stack) -> None:
     pipe, records, ids = _outbox_records(stack, [10] * 25)
-    calls = _count_publish_calls()
+    calls = _count_calls()
     assert pipe.relay(records) == {"batchItemFailures": []}
-    assert calls == ["PublishBatch"] * 3
+    assert calls == ["PublishBatch"] * 3 + ["TransactWriteItems"]  # 25 marked in one transaction
     delivered = _drain(stack, "MailQueue")
     assert sorted(json.loads(m["Body"])["id"] for m in delivered) == sorted(ids)
     assert {m["MessageAttributes"]["event_type"]["StringValue"] for m in delivered} == {"tenant.created"}
@@ -68,3 +69,12 @@ def test_a_refused_entry_is_reported_alone_and_stays_pending(stack: Stack) -> No
     assert "published_at" not in items[ids[11]]
     assert items[ids[11]]["GSI1PK"]  # still pending: the retry and the sweep find it
     assert all("published_at" in items[i] for i in ids if i != ids[11])
+
+
+def test_an_item_gone_before_marking_does_not_leave_the_others_pending(stack: Stack) -> None:
+    pipe, records, ids = _outbox_records(stack, [10] * 12)
+    table.delete(keys.outbox_pk(ids[3]), keys.OUTBOX_SK)  # reaped by its TTL, say
+    assert pipe.relay(records) == {"batchItemFailures": []}  # published; nothing left to mark
+    items = {i["event"]["id"]: i for i in stack.entities("outbox")}
+    assert set(items) == set(ids) - {ids[3]}
+    assert all("published_at" in item and "GSI1PK" not in item for item in items.values())

@@ -20,6 +20,7 @@ from keel.store.outbox import DomainEvent, event_from_item
 
 BATCH_ENTRIES = 10  # SNS PublishBatch's maximum
 BATCH_BYTES = 256 * 1024  # SNS's limit for the messages and attributes of one call
+EXISTS = "attribute_exists(PK)"
 
 
 def _entry(n: int, event: DomainEvent) -> dict[str, Any]:
@@ -81,16 +82,44 @@ def publish_many(events: list[DomainEvent]) -> set[str]:
     return failed
 
 
+MARK = "SET published_at = :now REMOVE GSI1PK, GSI1SK"
+
+
 def mark_published(event_id: str) -> None:
     """Takes the item out of the pending index; publishing again later is harmless."""
     with suppress(KeelError):  # the item has expired or was reaped: nothing left to mark
         table.update(
-            keys.outbox_pk(event_id),
-            keys.OUTBOX_SK,
-            "SET published_at = :now REMOVE GSI1PK, GSI1SK",
-            values={":now": clock.iso()},
-            condition="attribute_exists(PK)",
+            keys.outbox_pk(event_id), keys.OUTBOX_SK, MARK, values={":now": clock.iso()}, condition=EXISTS
         )
+
+
+def mark_published_many(event_ids: list[str]) -> set[str]:
+    """Marks events published, up to 100 in one TransactWriteItems; returns the ids left unmarked.
+
+    A refused transaction (an item expired or reaped, a concurrent write) falls back to one
+    update per item for its chunk, so one missing item does not leave the others pending.
+    """
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    unmarked: set[str] = set()
+    for start in range(0, len(event_ids), table.MAX_TX_ITEMS):
+        chunk = event_ids[start : start + table.MAX_TX_ITEMS]
+        tx = table.Tx()
+        for event_id in chunk:
+            tx.update(
+                keys.outbox_pk(event_id), keys.OUTBOX_SK, MARK, values={":now": clock.iso()}, condition=EXISTS
+            )
+        try:
+            tx.commit()
+            continue
+        except (KeelError, BotoCoreError, ClientError):
+            logger.info("marking one by one", extra={"size": len(chunk)})
+        for event_id in chunk:
+            try:
+                mark_published(event_id)
+            except (BotoCoreError, ClientError):
+                unmarked.add(event_id)
+    return unmarked
 
 
 def sweep_pending(older_than: timedelta = timedelta(minutes=2), limit: int = 500) -> int:
@@ -104,10 +133,8 @@ def sweep_pending(older_than: timedelta = timedelta(minutes=2), limit: int = 500
         )
         events = [event_from_item(item) for item in page.items]
         failed = publish_many(events)
-        for event in events:
-            if event.id not in failed:
-                mark_published(event.id)
-                done += 1
+        published = [event.id for event in events if event.id not in failed]
+        done += len(published) - len(mark_published_many(published))
         if not page.next_cursor:
             break
         cursor = page.next_cursor
