@@ -1,13 +1,14 @@
-"""`make bench`: cold starts measured as Lambda pays them, per function, against a bare handler.
+"""`make bench`: cold starts measured as Lambda pays them, per function, against bare handlers.
 
 Each function runs in its own process, in a venv that holds only the layer's requirements
 (`.keel/bench/venv`), with the environment Lambda gives it (`LAMBDA_TASK_ROOT`, `_HANDLER`, the
 template's variables, the tracer on). The process imports the handler module, answers one first
 invocation (its cold start), then warm ones. AWS is a local endpoint replaying answers recorded
 against moto (`infra/benchkit/stub.py`), so latency is our code's plus botocore's, not moto's; the
-endpoint counts the calls each invocation makes. Rounds alternate the function and a baseline
-(boto3 + Powertools Logger, Metrics and a Tracer patching botocore, one DynamoDB GetItem per
-invocation) in the same environment; figures are medians of the rounds.
+endpoint counts the calls each invocation makes. Rounds alternate the function and two baselines
+(boto3 + Powertools Logger, Metrics and Tracer, one DynamoDB GetItem per invocation: `powertools`
+with Powertools' defaults, `floor` with the Tracer patching botocore only) in the same
+environment; ratios are medians of the per-round ratios.
 
 Areas add their own figures through `infra/bench_<area>.py` modules with a `run() -> dict`.
 Writes `.keel/bench.json`.
@@ -37,7 +38,7 @@ import os
 import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
-logger, metrics, tracer = Logger(), Metrics(), Tracer(patch_modules=["botocore"])
+logger, metrics, tracer = Logger(), Metrics(), Tracer(TRACER_ARGS)
 _client = None
 
 
@@ -51,6 +52,10 @@ def lambda_handler(event, context):
     item = _client.get_item(TableName=os.environ["TABLE_NAME"], Key=key).get("Item") or {}
     return {"statusCode": 200, "body": json.dumps(item)}
 '''
+# "powertools": Powertools' defaults, as its docs write a handler (the Tracer patches every library
+# X-Ray supports); the targets are against it. "floor": the same with the Tracer patching botocore
+# only, the least any function of ours can cost.
+BASELINES = {"powertools": "", "floor": 'patch_modules=["botocore"]'}
 WARM = {"RelayFunction": 15, "MailerFunction": 30}
 
 
@@ -82,9 +87,9 @@ def cold_starts(rounds: int, warm: int, only: set[str] | None) -> dict[str, Any]
 
     python = layer_python()
     recorded = record()
-    baseline_dir = BENCH_DIR / "baseline"
-    baseline_dir.mkdir(parents=True, exist_ok=True)
-    (baseline_dir / "app.py").write_text(BASELINE)
+    for kind, args in BASELINES.items():
+        (BENCH_DIR / "baseline" / kind).mkdir(parents=True, exist_ok=True)
+        (BENCH_DIR / "baseline" / kind / "app.py").write_text(BASELINE.replace("TRACER_ARGS", args))
     (BENCH_DIR / "events").mkdir(exist_ok=True)
     report: dict[str, Any] = {"rounds": rounds, "functions": {}}
     names = [n for n in recorded.scenarios if not only or n in only]
@@ -94,25 +99,36 @@ def cold_starts(rounds: int, warm: int, only: set[str] | None) -> dict[str, Any]
         event_file.write_text(json.dumps(scenario.event))
         with Endpoint(scenario.responses) as endpoint:
             env = function_env(template(), name) | recorded.env | {"AWS_ENDPOINT_URL": endpoint.url}
-            base_env = env | {
-                "LAMBDA_TASK_ROOT": str(baseline_dir),
-                "PYTHONPATH": str(baseline_dir),
-                "_HANDLER": "app.lambda_handler",
-                "POWERTOOLS_SERVICE_NAME": "baseline",
+            base_envs = {
+                kind: env
+                | {
+                    "LAMBDA_TASK_ROOT": str(BENCH_DIR / "baseline" / kind),
+                    "PYTHONPATH": str(BENCH_DIR / "baseline" / kind),
+                    "_HANDLER": "app.lambda_handler",
+                    "POWERTOOLS_SERVICE_NAME": "baseline",
+                }
+                for kind in BASELINES
             }
             pairs: list[tuple[dict[str, Any], dict[str, Any]]] = []
+            floors: list[dict[str, Any]] = []
             counts: dict[str, Counter[str]] = {}
             for _ in range(rounds):
-                base = _child(python, base_env, event_file, 3)
+                base = _child(python, base_envs["powertools"], event_file, 3)
                 endpoint.reset()
                 run = _child(python, env, event_file, WARM.get(name, warm))
-                counts = endpoint.counts
+                counts = {phase: Counter(c) for phase, c in endpoint.counts.items()}
+                floors.append(_child(python, base_envs["floor"], event_file, 3))
                 pairs.append((base, run))
-        report["functions"][name] = _summary(scenario, pairs, counts)
-        row = report["functions"][name]
+        row = report["functions"][name] = _summary(scenario, pairs, counts)
+        floor_import = [f["import_s"] for f in floors]
+        row["floor_import_ms"] = _ms(statistics.median(floor_import))
+        row["import_ratio_to_floor"] = round(
+            statistics.median([r["import_s"] / f for (_, r), f in zip(pairs, floor_import, strict=True)]), 2
+        )
         print(
-            f"  {name:<24} import {row['import_ms']:>6.1f} ms x{row['import_ratio']:<5} "
-            f"cold+first {row['cold_ms']:>6.1f} ms x{row['cold_ratio']:<5} "
+            f"  {name:<24} import {row['import_ms']:>6.1f} ms x{row['import_ratio']:<5} (floor x"
+            f"{row['import_ratio_to_floor']:<5}) cold+first {row['cold_ms']:>6.1f} ms"
+            f" x{row['cold_ratio']:<5} "
             f"warm p50 {row['warm_p50_ms']} ms  calls/first {row['first_calls']}",
             flush=True,
         )
