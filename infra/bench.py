@@ -76,6 +76,8 @@ def _child(python: Path, env: dict[str, str], event_file: Path, warm: int) -> di
         raise RuntimeError(
             f"bench child failed ({env.get('AWS_LAMBDA_FUNCTION_NAME')}):\n{out.stderr[-3000:]}"
         )
+    if os.environ.get("BENCH_PROFILE") and "baseline" not in env.get("PYTHONPATH", ""):
+        print(out.stderr[-12000:])
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
@@ -168,6 +170,9 @@ def _summary(
         row["records_per_invocation"] = scenario.records
         row["calls_per_record"] = round(sum(first.values()) / scenario.records, 2)
         row["records_per_second_warm"] = round(scenario.records / med(warm))
+        # the same per CPU-second of the function's process (what the machine's load does not inflate)
+        cpu = [s for _, r in pairs for s in r["warm_cpu_s"]]
+        row["records_per_cpu_second_warm"] = round(scenario.records / med(cpu))
     return row
 
 

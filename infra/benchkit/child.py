@@ -22,6 +22,9 @@ import uuid  # noqa: E402
 IMPORTED_STDLIB = time.perf_counter()
 
 
+CPU: list[float] = []  # process CPU time of each invocation
+
+
 class Context:
     def __init__(self, name: str, timeout: int) -> None:
         self.function_name = name
@@ -50,8 +53,9 @@ def invoke(handler: object, event: dict, name: str) -> tuple[float, object]:
     os.environ["_X_AMZN_TRACE_ID"] = (
         f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]};Parent={uuid.uuid4().hex[:16]};Sampled=1"
     )
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     out = handler(event, Context(name, 30))  # type: ignore[operator]
+    CPU.append(time.process_time() - cpu)
     return time.perf_counter() - start, out
 
 
@@ -76,7 +80,18 @@ def main() -> int:
     mark("first")
     first, out = invoke(handler, event, name)
     mark("warm")
+    profile = None
+    if os.environ.get("BENCH_PROFILE"):  # `BENCH_PROFILE=1 make bench`: where warm time goes (stderr)
+        import cProfile
+
+        profile = cProfile.Profile()
+        profile.enable()
     warm = [invoke(handler, event, name)[0] for _ in range(warm_runs)]
+    if profile is not None:
+        import pstats
+
+        profile.disable()
+        pstats.Stats(profile, stream=sys.stderr).sort_stats("tottime").print_stats(25)
     mark("done")
     heavy = [
         m
@@ -100,6 +115,7 @@ def main() -> int:
                 "import_s": t1 - t0,
                 "first_s": first,
                 "warm_s": warm,
+                "warm_cpu_s": CPU[1:],
                 "status": status_of(out),
                 "modules": len(sys.modules),
                 "loaded": heavy,

@@ -81,6 +81,7 @@ def function_env(template: dict[str, Any], logical_id: str) -> dict[str, str]:
         "TZ": ":UTC",
         "LANG": "en_US.UTF-8",
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "BENCH_PROFILE": os.environ.get("BENCH_PROFILE", ""),
         # the function's code first, then the layer (as /var/task, then /opt/python)
         "PYTHONPATH": os.pathsep.join([str(task_root), str(ROOT / "layers" / "keel")]),
     }
