@@ -74,9 +74,9 @@ def main() -> int:
         event = json.load(f)
     name = os.environ["AWS_LAMBDA_FUNCTION_NAME"]
     module_name, attr = os.environ["_HANDLER"].rsplit(".", 1)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     handler = getattr(importlib.import_module(module_name), attr)
-    t1 = time.perf_counter()
+    t1, c1 = time.perf_counter(), time.process_time()
     mark("first")
     first, out = invoke(handler, event, name)
     mark("warm")
@@ -113,7 +113,9 @@ def main() -> int:
         json.dumps(
             {
                 "import_s": t1 - t0,
+                "import_cpu_s": c1 - c0,
                 "first_s": first,
+                "first_cpu_s": CPU[0],
                 "warm_s": warm,
                 "warm_cpu_s": CPU[1:],
                 "status": status_of(out),
