@@ -6,7 +6,7 @@ PORT  ?= 3000
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: dev test lint typecheck template-lint unit integration e2e bench build openapi bootstrap clean
+.PHONY: dev test lint layering typecheck template-lint unit integration e2e bench build openapi fuzz fuzz-ci bootstrap clean
 
 $(VENV)/.installed: requirements/dev.txt layers/keel/requirements.txt layers/providers/requirements.txt
 	@test -x $(PY) || $$(infra/bin/find-python) -m venv $(VENV)
@@ -22,9 +22,13 @@ dev: $(VENV)/.installed
 test: $(VENV)/.installed lint typecheck template-lint
 	$(PY) -m pytest -n 2 -q
 
-lint: $(VENV)/.installed
+lint: $(VENV)/.installed layering
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+## make layering: import-linter contracts of pyproject.toml (core -> store -> areas -> http -> functions)
+layering: $(VENV)/.installed
+	PYTHONPATH=layers/keel $(VENV)/bin/lint-imports --no-cache
 
 typecheck: $(VENV)/.installed
 	$(VENV)/bin/mypy
@@ -39,6 +43,14 @@ unit integration e2e: $(VENV)/.installed
 ## make bench: cold imports, DynamoDB calls per request, warm latency
 bench: $(VENV)/.installed
 	$(PY) -m infra.bench
+
+## make fuzz: schemathesis over the local stack, every operation, as super admin and tenant admin
+fuzz: $(VENV)/.installed
+	$(PY) -m infra.fuzz $(if $(EXAMPLES),--max-examples $(EXAMPLES)) $(if $(SEED),--seed $(SEED))
+
+## make fuzz-ci: the bounded pass CI runs (a few minutes)
+fuzz-ci: $(VENV)/.installed
+	$(PY) -m infra.fuzz --max-examples 5
 
 ## make build: sam build without a container (needs the runtime's Python, which the venv has)
 build: $(VENV)/.installed

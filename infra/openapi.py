@@ -1,5 +1,10 @@
 """The API spec: every function's routes merged into one OpenAPI 3.1 document.
 
+Each operation declares every status it can answer: its success status (the one its handler
+returns), the request pipeline's refusals (401/403 unless public; 400/413/415/422 with a body;
+422 with parameters; 404 with an id in the path or a tenant; 409 on writes and keyed retries)
+and its domain's own errors (`DOMAIN_ERRORS`), each with the error schema and its codes.
+
 `python -m infra.openapi --write` regenerates the committed copy that the system function serves;
 `--check` fails when the committed copy differs from the code (make test runs it through a test).
 """
@@ -7,18 +12,144 @@
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
+import re
 import sys
 from typing import Any
 
-from infra.apps import ROOT, api_modules
+from infra.apps import ROOT, api_modules, ensure_paths
 
 SPEC_PATH = ROOT / "layers" / "keel" / "keel" / "openapi.json"
 TITLE = "Keel API"
 VERSION = "1.0.0"
+ERROR_REF = {"$ref": "#/components/schemas/Error"}
+
+# What each operation's domain can answer beyond the pipeline's refusals (error code names).
+_LINK = ["SAAS_012"]
+_LOGIN = ["AUTH_001", "AUTH_002", "AUTH_003", "AUTH_005", "AUTH_007", "AUTH_008", "SAAS_010", "SAAS_007"]
+DOMAIN_ERRORS: dict[str, list[str]] = {
+    "login": _LOGIN,
+    "verify_2fa": [*_LOGIN, "AUTH_006"],
+    "activate_account": [*_LINK, "AUTH_003", "SAAS_006"],
+    "resend_activation": ["SAAS_010"],
+    "request_password_reset": ["SAAS_010"],
+    "reset_password": [*_LINK, "AUTH_003"],
+    "change_password": ["AUTH_001", "SAAS_005", "SAAS_010"],
+    "enroll_2fa": ["SAAS_005", "SAAS_007", "SAAS_010"],
+    "confirm_2fa_enrollment": ["AUTH_006", "SAAS_005", "SAAS_010"],
+    "generate_backup_codes": ["SAAS_005"],
+    "accept_invitation": [*_LINK, "SAAS_006"],
+    "confirm_email_change": _LINK,
+    "start_impersonation": ["SAAS_005"],
+    "create_user": ["SAAS_006"],
+    "force_password_reset": ["SAAS_005"],
+    "admin_reset_password": ["SAAS_005"],
+    "health": ["SAAS_009"],
+}
+
+# Operations whose success body is not (only) JSON.
+SUCCESS_CONTENT: dict[str, dict[str, Any]] = {
+    "export_audit_logs": {
+        "text/csv": {"schema": {"type": "string"}},
+        "application/json": {
+            "schema": {"type": "array", "items": {"$ref": "#/components/schemas/AuditRecord"}}
+        },
+    },
+}
+
+
+def error_schema() -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["code", "message", "request_id"],
+                "properties": {
+                    "code": {"type": "string", "description": "See GET /error-codes"},
+                    "message": {"type": "string"},
+                    "request_id": {"type": ["string", "null"]},
+                    "details": {
+                        "type": "array",
+                        "items": {"type": "object", "additionalProperties": True},
+                    },
+                },
+            }
+        },
+    }
+
+
+def _success_status(route: Any) -> int:
+    """The status a thin handler answers: `Response(status_code=N, ...)` in its body, else 200."""
+    found = re.findall(r"status_code=(\d{3})\b", inspect.getsource(route.func))
+    return int(found[0]) if found else 200
+
+
+def _body_fields(op: dict[str, Any], schemas: dict[str, Any]) -> set[str]:
+    schema = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {})
+    ref = schema.get("$ref", "")
+    return set(schemas.get(ref.rsplit("/", 1)[-1], schema).get("properties", {}))
+
+
+def error_codes_of(route: Any, op: dict[str, Any], schemas: dict[str, Any]) -> set[str]:
+    """Every error code the request pipeline and the operation's domain can answer."""
+    from keel.http.auth import access_of
+
+    access = access_of(route.middlewares)
+    params = op.get("parameters", [])
+    has_body = "requestBody" in op
+    codes = set(DOMAIN_ERRORS.get(op["operationId"], []))
+    if access is not None and not access.public:
+        codes |= {"AUTH_001", "AUTH_004", "SAAS_001"}
+    if has_body:
+        codes |= {"API_005", "API_007", "API_010", "API_012"}
+    if params:
+        codes.add("API_007")
+    if any(p["name"] == "cursor" for p in params):
+        codes.add("API_005")  # a cursor that is not one of ours
+    named = {p["name"] for p in params if p["in"] != "path"} | _body_fields(op, schemas)
+    if any(p["in"] == "path" for p in params) or any(n.endswith("_id") for n in named):
+        codes.add("API_006")  # an id that is not there, or is another tenant's
+    if route.method != "GET":
+        codes.add("SAAS_011")  # the item changed meanwhile, or the change does not apply to its state
+    if route.method == "POST":
+        codes.add("API_011")
+        if access is not None and access.secret:
+            codes.add("API_013")
+    return codes
+
+
+def error_responses(codes: set[str]) -> dict[str, Any]:
+    from keel.core.errors import ErrorCode
+
+    by_status: dict[int, list[ErrorCode]] = {}
+    for name in sorted(codes):
+        code = ErrorCode[name]
+        by_status.setdefault(code.status, []).append(code)
+    return {
+        str(status): {
+            "description": "; ".join(f"{c.name} {c.title}" for c in found),
+            "content": {"application/json": {"schema": ERROR_REF}},
+        }
+        for status, found in sorted(by_status.items())
+    }
+
+
+def _document(route: Any, op: dict[str, Any], schemas: dict[str, Any]) -> None:
+    responses = op.get("responses", {})
+    responses.pop("422", None)  # Powertools' own validation shape; ours is the error schema
+    success = responses.pop("200", {"description": "Successful Response"})
+    if op["operationId"] in SUCCESS_CONTENT:
+        success["content"] = SUCCESS_CONTENT[op["operationId"]]
+    statuses = {str(_success_status(route)): success}
+    statuses.update(error_responses(error_codes_of(route, op, schemas)))
+    op["responses"] = statuses
 
 
 def build() -> dict[str, Any]:
+    ensure_paths()
     spec: dict[str, Any] = {
         "openapi": "3.1.0",
         "info": {
@@ -30,25 +161,28 @@ def build() -> dict[str, Any]:
         "servers": [{"url": "/"}],
         "paths": {},
         "components": {
-            "schemas": {},
+            "schemas": {"Error": error_schema()},
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
         },
         "security": [{"bearerAuth": []}],
     }
+    from keel.http.auth import access_of
+
     for module in api_modules().values():
         app = module.app
         part = json.loads(app.get_openapi_json_schema(title=TITLE, version=VERSION))
-        public_ops = {
-            route.operation_id
-            for route in [*app._static_routes, *app._dynamic_routes]
-            if any(getattr(m, "public", False) for m in (route.middlewares or ()))
-        }
+        routes = {route.operation_id: route for route in [*app._static_routes, *app._dynamic_routes]}
         for path, ops in part.get("paths", {}).items():
             for method, op in ops.items():
-                if op.get("operationId") in public_ops:
+                route = routes[op["operationId"]]
+                access = access_of(route.middlewares)
+                if access is not None and access.public:
                     op["security"] = []
+                _document(route, op, part.get("components", {}).get("schemas", {}))
                 spec["paths"].setdefault(path, {})[method] = op
         spec["components"]["schemas"].update(part.get("components", {}).get("schemas", {}))
+    for unused in ("HTTPValidationError", "ResponseValidationError", "ValidationError"):
+        spec["components"]["schemas"].pop(unused, None)  # Powertools' error shapes; ours is Error
     spec["paths"] = dict(sorted(spec["paths"].items()))
     spec["components"]["schemas"] = dict(sorted(spec["components"]["schemas"].items()))
     return spec

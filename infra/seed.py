@@ -11,6 +11,7 @@ DEMO_TENANT_ID = "ten_demo_pharmacy"
 
 def seed_demo(api_url: str) -> dict[str, Any]:
     from keel.auth import service as auth
+    from keel.core.permissions import TenantKind
     from keel.core.principal import RequestMeta
     from keel.tenants import repo as tenants
     from keel.tenants import service as tenant_service
@@ -21,7 +22,7 @@ def seed_demo(api_url: str) -> dict[str, Any]:
     meta = RequestMeta(ip="127.0.0.1", user_agent="keel-seed", request_id="seed")
     session = auth.login(ADMIN_EMAIL, ADMIN_PASSWORD, meta)
     assert session.token, "the seeded admin has no 2FA: login gives a session"
-    if tenants.get(DEMO_TENANT_ID) is None:
+    if tenants.for_tenant(DEMO_TENANT_ID).get() is None:
         from keel.auth.sessions import load, principal_of
 
         admin = principal_of(load(session.token), meta)
@@ -30,6 +31,7 @@ def seed_demo(api_url: str) -> dict[str, Any]:
             TenantCreate(
                 name="Demo Pharmacy",
                 plan="growth",
+                kind=TenantKind.PHARMACY,
                 admin=AdminIn(email="manager@demo-pharmacy.example.com", name="Dana Manager"),
             ),
             tenant_id=DEMO_TENANT_ID,

@@ -43,6 +43,16 @@ def api(stack: Stack):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(autouse=True)
+def no_outside_network():  # type: ignore[no-untyped-def]
+    """Every test: no connection leaves this machine (boto3, urllib3, SDKs and sockets alike)."""
+    from tests.support.network import no_network
+
+    with no_network() as attempts:
+        yield attempts
+    assert not attempts, f"connections attempted outside this machine: {attempts}"
+
+
+@pytest.fixture(autouse=True)
 def no_secrets_in_logs():  # type: ignore[no-untyped-def]
     """Every test: no password, token, code, secret or full phone number in the logs it caused."""
     from keel.core.observability import logger

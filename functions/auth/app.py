@@ -30,7 +30,7 @@ from keel.http.auth import bearer_token
 app = create_app()
 
 
-@app.post("/auth/login", operation_id="login", middlewares=[public()], tags=["auth"])
+@app.post("/auth/login", operation_id="login", middlewares=[public(secret=True)], tags=["auth"])
 def login(body: LoginIn) -> LoginOut:
     return service.login(
         body.email,
@@ -41,7 +41,7 @@ def login(body: LoginIn) -> LoginOut:
     )
 
 
-@app.post("/auth/2fa/verify", operation_id="verify_2fa", middlewares=[public()], tags=["auth"])
+@app.post("/auth/2fa/verify", operation_id="verify_2fa", middlewares=[public(secret=True)], tags=["auth"])
 def verify_2fa(body: VerifyIn) -> LoginOut:
     return service.verify_2fa(body.challenge_token, body.code, body.method, request_meta(app))
 
@@ -52,12 +52,14 @@ def logout() -> LogoutOut:
     return LogoutOut()
 
 
-@app.post("/auth/refresh", operation_id="refresh_session", middlewares=[requires(None)], tags=["auth"])
+@app.post(
+    "/auth/refresh", operation_id="refresh_session", middlewares=[requires(None, secret=True)], tags=["auth"]
+)
 def refresh() -> SessionOut:
     return service.refresh(principal(app), bearer_token(app))
 
 
-@app.post("/auth/activate", operation_id="activate_account", middlewares=[public()], tags=["auth"])
+@app.post("/auth/activate", operation_id="activate_account", middlewares=[public(secret=True)], tags=["auth"])
 def activate(body: ActivateRequest) -> Response[LoginOut]:
     session = service.activate(body.token, body.password, request_meta(app))
     return Response(status_code=200, body=session, content_type="application/json")
@@ -93,7 +95,10 @@ def change_password(body: ChangePasswordIn) -> Done:
 
 
 @app.post(
-    "/auth/2fa/enroll", operation_id="enroll_2fa", middlewares=[requires(Permission.PROFILE)], tags=["auth"]
+    "/auth/2fa/enroll",
+    operation_id="enroll_2fa",
+    middlewares=[requires(Permission.PROFILE, secret=True)],
+    tags=["auth"],
 )
 def enroll_2fa(body: EnrollIn) -> EnrollOut:
     return enrollment.enroll(principal(app), body.method, body.phone)
@@ -102,7 +107,7 @@ def enroll_2fa(body: EnrollIn) -> EnrollOut:
 @app.post(
     "/auth/2fa/confirm",
     operation_id="confirm_2fa_enrollment",
-    middlewares=[requires(Permission.PROFILE)],
+    middlewares=[requires(Permission.PROFILE, secret=True)],
     tags=["auth"],
 )
 def confirm_2fa_enrollment(body: ConfirmIn) -> ConfirmOut:
@@ -112,7 +117,7 @@ def confirm_2fa_enrollment(body: ConfirmIn) -> ConfirmOut:
 @app.post(
     "/auth/2fa/backup-codes",
     operation_id="generate_backup_codes",
-    middlewares=[requires(Permission.PROFILE)],
+    middlewares=[requires(Permission.PROFILE, secret=True)],
     tags=["auth"],
 )
 def generate_backup_codes() -> BackupCodesOut:

@@ -19,7 +19,7 @@ app = create_app()
 @app.post(
     "/impersonations",
     operation_id="start_impersonation",
-    middlewares=[requires(Permission.IMPERSONATE)],
+    middlewares=[requires(Permission.IMPERSONATE, secret=True)],
     tags=["impersonation"],
 )
 def start_impersonation(body: impersonation.StartIn) -> Response[impersonation.Started]:

@@ -14,16 +14,15 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from keel.core.observability import logger, metrics, tracer
-from keel.events.publish import mark_published_many, publish_many
-from keel.store.outbox import DomainEvent, event_from_item
-from keel.store.table import deserialize
+from keel.events.publish import publish_and_mark
+from keel.store.outbox import DomainEvent, event_from_image
 
 
 def _outbox_event(record: dict[str, Any]) -> DomainEvent | None:
     image = record.get("dynamodb", {}).get("NewImage") or {}
     if record.get("eventName") != "INSERT" or image.get("entity", {}).get("S") != "outbox":
         return None  # the event source filter already drops these; stay safe if it is missing
-    return event_from_item(deserialize(image))
+    return event_from_image(image)
 
 
 def relay(records: list[dict[str, Any]]) -> list[str]:
@@ -40,10 +39,9 @@ def relay(records: list[dict[str, Any]]) -> list[str]:
             continue
         if event is not None:
             pending.append((sequence, event))
-    refused = publish_many([event for _, event in pending])
-    published = [event.id for _, event in pending if event.id not in refused]
-    unmarked = mark_published_many(published)  # published but not marked: retried, like refused
-    retry += [sequence for sequence, event in pending if event.id in refused | unmarked]
+    failed = publish_and_mark([event for _, event in pending])  # refused, or published but not marked
+    retry += [sequence for sequence, event in pending if event.id in failed]
+    published = [event.id for _, event in pending if event.id not in failed]
     logger.info("events relayed", extra={"event_ids": published, "retry": len(retry)})
     return retry
 

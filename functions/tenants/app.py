@@ -28,7 +28,7 @@ def create_tenant(body: TenantCreate) -> Response[TenantCreated]:
 @app.get(
     "/tenants",
     operation_id="list_tenants",
-    middlewares=[requires(Permission.TENANTS_MANAGE)],
+    middlewares=[requires(Permission.TENANTS_LIST)],
     tags=["tenants"],
 )
 def list_tenants(

@@ -23,6 +23,7 @@ from infra.local.runtime import ROOT, ensure_paths
 
 if TYPE_CHECKING:
     from infra.local.gateway import Gateway
+    from infra.local.runtime import Runtime
 
 READY = "Keel local stack ready on {url}"
 
@@ -140,8 +141,9 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["AWS_ENDPOINT_URL"] = moto_url
     console.line("aws", f"moto on {moto_url}")
     workers: list[threading.Thread] = []
+    runtimes: list[Runtime] = []
     try:
-        state = start(args, gateway, moto_url, stop, workers)
+        state = start(args, gateway, moto_url, stop, workers, runtimes)
         if stop.is_set():  # Ctrl-C while starting
             return 0
         if state is None:
@@ -157,6 +159,8 @@ def main(argv: list[str] | None = None) -> int:
         gateway.shutdown()
         for worker in workers:
             worker.join(timeout=3)
+        for runtime in runtimes:
+            runtime.close()
         moto.stop()
         console.say("stopped")
 
@@ -167,6 +171,7 @@ def start(
     moto_url: str,
     stop: threading.Event,
     workers: list[threading.Thread],
+    runtimes: list[Runtime],
 ) -> dict[str, Any] | None:
     from infra.local import emulation
     from infra.local.gateway import Cors
@@ -213,15 +218,18 @@ def start(
         f"{len(stack.provisioned)} through the API ({', '.join(stack.provisioned)})",
     )
     specs = functions(template, translated)
+    # each function's own variables (POWERTOOLS_SERVICE_NAME among them) go to its instances; the
+    # ones they share are also set here, for the seeding and the e-mail identity below
+    per_function = {
+        spec.logical_id: {
+            **emulation.function_environment(stack, spec.environment),
+            "PUBLIC_BASE_URL": api_url,
+        }
+        for spec in specs.values()
+    }
     environment: dict[str, str] = {}
-    for spec in specs.values():
-        for name, value in emulation.function_environment(stack, spec.environment).items():
-            if name == "POWERTOOLS_SERVICE_NAME":
-                continue  # one per function; this process hosts them all
-            if name in environment and environment[name] != value:
-                console.warn(f"{name} differs between functions; {spec.logical_id}'s value wins")
-            environment[name] = value
-    environment["PUBLIC_BASE_URL"] = api_url
+    for variables in per_function.values():
+        environment.update({k: v for k, v in variables.items() if not k.startswith("POWERTOOLS_")})
     os.environ.update(environment)
 
     if "MailFrom" in parameters:
@@ -229,7 +237,8 @@ def start(
 
         boto3.client("ses").verify_email_identity(EmailAddress=parameters["MailFrom"])
 
-    runtime = Runtime(specs, stack_name)
+    runtime = Runtime(specs, stack_name, per_function)
+    runtimes.append(runtime)
     for logical_id, err in runtime.warm().items():
         console.error(f"{logical_id} ({specs[logical_id].module}) does not import; its invocations fail", err)
 

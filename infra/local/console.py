@@ -44,7 +44,10 @@ def warn(message: str) -> None:
 def error(message: str, exc: BaseException | None = None) -> None:
     line("error", message)
     if exc is not None:
-        text = "".join(tb.format_exception(type(exc), exc, exc.__traceback__))
+        # an error raised in a function's instance carries the traceback from that process
+        text = getattr(exc, "remote_traceback", "") or "".join(
+            tb.format_exception(type(exc), exc, exc.__traceback__)
+        )
         with _lock:
             print(text.rstrip(), file=sys.stdout, flush=True)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,12 +45,40 @@ def base_environment() -> dict[str, str]:
     }
 
 
+_DYNAMODB_LOCK = threading.RLock()
+
+
+def serialize_dynamodb() -> None:
+    """One DynamoDB (and stream) request at a time in moto, as atomic as DynamoDB is.
+
+    moto's TransactWriteItems copies the table, applies the writes one by one and, when one is
+    refused, puts the copy back: without this lock a write made by another invocation meanwhile
+    would be lost, and a stream reader could see the records of a transaction that never was.
+    """
+    from moto.dynamodb.responses import DynamoHandler
+    from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
+
+    handlers: list[Any] = [DynamoHandler, DynamoDBStreamsHandler]
+    for handler in handlers:
+        if getattr(handler, "_keel_serialized", False):
+            continue
+        original = handler.call_action
+
+        def call_action(self: Any, _original: Any = original) -> Any:
+            with _DYNAMODB_LOCK:
+                return _original(self)
+
+        handler.call_action = call_action
+        handler._keel_serialized = True
+
+
 class Moto:
     """moto's ThreadedMotoServer on a free loopback port."""
 
     def __init__(self) -> None:
         from moto.server import ThreadedMotoServer
 
+        serialize_dynamodb()
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log lines per AWS call
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self.url = ""

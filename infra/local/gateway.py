@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import sys
 import threading
 import time
 import uuid
@@ -20,7 +21,7 @@ from urllib.parse import unquote, urlsplit
 
 from infra.lambda_events import http_event
 from infra.local import console
-from infra.local.runtime import Runtime
+from infra.local.runtime import InvocationTimeout, Runtime
 from infra.local.template import Route
 
 API_ID = "keel-local"
@@ -192,11 +193,25 @@ def to_http(result: Any, request_id: str) -> HttpResult:
 # ---------------------------------------------------------------------------------------- server
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:  # noqa: ARG002
+        """A client that went away is a line, not a traceback; anything else keeps its traceback."""
+        exc = sys.exc_info()[1]
+        if isinstance(exc, ConnectionError | TimeoutError):
+            console.line(
+                "api", f"client {client_address[0]} closed the connection early ({type(exc).__name__})"
+            )
+            return
+        console.error(f"the local gateway failed serving {client_address[0]}", exc)
+
+
 class Gateway:
     """Binds the port at once (so a busy port fails before anything starts); serves once configured."""
 
     def __init__(self, port: int) -> None:
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
+        self.server = _Server(("127.0.0.1", port), self._handler_class())
         self.server.daemon_threads = True
         self.port = int(self.server.server_address[1])
         self.runtime: Runtime | None = None
@@ -259,6 +274,11 @@ class Gateway:
             try:
                 assert self.runtime is not None, "serve() before configure()"
                 result = to_http(self.runtime.invoke(match.route.function, event, request_id), request_id)
+            except InvocationTimeout:
+                # API Gateway's answer when the integration does not answer in time
+                result = HttpResult(
+                    503, [("content-type", "application/json")], b'{"message":"Service Unavailable"}'
+                )
             except Exception as exc:
                 console.error(f"{match.route.function} raised on {method} {path}", exc)
                 result = error_result(500, "Server error", request_id)
@@ -310,6 +330,12 @@ class Gateway:
                 return self.rfile.read(length) if length else b""
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
+
+            def __getattr__(self, name: str) -> Any:
+                """Any other method (TRACE, QUERY...) goes to the router too: $default answers 405."""
+                if name.startswith("do_"):
+                    return self._serve
+                raise AttributeError(name)
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass  # one line per request comes from _serve

@@ -61,7 +61,14 @@ def failed_index(result: Any, ids: list[str], props: dict[str, Any]) -> int | No
 
 
 class StreamPoller(threading.Thread):
-    """Reads every shard of a table stream and invokes the function, in order, per shard."""
+    """Reads every shard of a table stream and invokes the function, in order, per shard.
+
+    The poller keeps the last sequence number it has handled per shard and opens a fresh
+    iterator after it on every poll, instead of following NextShardIterator: moto replaces a
+    table's object (and so its stream) when it cancels a transaction, and an iterator of the old
+    object would never see another record. Sequence numbers survive the swap, so reading after
+    the last one seen neither misses nor repeats a record.
+    """
 
     def __init__(self, runtime: Runtime, stack: Stack, source: EventSource, stop: threading.Event) -> None:
         super().__init__(name=f"stream-{source.function}", daemon=True)
@@ -78,41 +85,63 @@ class StreamPoller(threading.Thread):
         self.position = str(self.props.get("StartingPosition", "TRIM_HORIZON"))
         self.enabled = self.props.get("Enabled", True) not in (False, "false")
         self.streams = _client("dynamodbstreams")
-        self.iterators: dict[str, str | None] = {}
+        self.checkpoints: dict[str, str | None] = {}  # shard -> last sequence number handled (None: none yet)
 
     def run(self) -> None:
         last_refresh = 0.0
         while self.enabled and not self.stop.is_set():
+            busy = False
             try:
                 if time.monotonic() - last_refresh > SHARD_REFRESH_SECONDS:
                     self._refresh_shards()
                     last_refresh = time.monotonic()
-                for shard_id, iterator in list(self.iterators.items()):
-                    if iterator is None or self.stop.is_set():
-                        continue
-                    resp = self.streams.get_records(ShardIterator=iterator, Limit=1000)
-                    self.iterators[shard_id] = resp.get("NextShardIterator")
-                    records = [stream_record(r, self.stream_arn) for r in resp.get("Records", [])]
-                    if records:
-                        self.deliver(shard_id, records)
+                for shard_id in list(self.checkpoints):
+                    if self.stop.is_set():
+                        break
+                    busy = self.poll(shard_id) or busy
             except Exception as exc:
                 if self.stop.is_set():
                     return
                 console.error(f"stream poller for {self.function} failed; retrying", exc)
                 self.stop.wait(1.0)
-            self.stop.wait(STREAM_POLL_SECONDS)
+            if not busy:
+                self.stop.wait(STREAM_POLL_SECONDS)
+
+    def poll(self, shard_id: str) -> bool:
+        """Delivers the shard's records after its checkpoint; True when there were some."""
+        raw = self._read(shard_id, self.checkpoints[shard_id])
+        if not raw:
+            return False
+        self.deliver(shard_id, [stream_record(r, self.stream_arn) for r in raw])
+        self.checkpoints[shard_id] = raw[-1]["dynamodb"]["SequenceNumber"]
+        return True
+
+    def _read(self, shard_id: str, after: str | None) -> list[dict[str, Any]]:
+        args: dict[str, Any] = {"StreamArn": self.stream_arn, "ShardId": shard_id}
+        if after is None:
+            args["ShardIteratorType"] = "TRIM_HORIZON"
+        else:
+            args.update(ShardIteratorType="AFTER_SEQUENCE_NUMBER", SequenceNumber=after)
+        iterator = self.streams.get_shard_iterator(**args)["ShardIterator"]
+        return list(self.streams.get_records(ShardIterator=iterator, Limit=1000).get("Records", []))
 
     def _refresh_shards(self) -> None:
         desc = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]
+        first = not self.checkpoints
         for shard in desc.get("Shards", []):
-            if shard["ShardId"] not in self.iterators:
-                # the first shards start where the mapping says; shards that appear later, at their start
-                kind = (
-                    self.position if not self.iterators or self.position == "TRIM_HORIZON" else "TRIM_HORIZON"
-                )
-                self.iterators[shard["ShardId"]] = self.streams.get_shard_iterator(
-                    StreamArn=self.stream_arn, ShardId=shard["ShardId"], ShardIteratorType=kind
-                )["ShardIterator"]
+            shard_id = shard["ShardId"]
+            if shard_id in self.checkpoints:
+                continue
+            # the first shards start where the mapping says; shards that appear later, at their start
+            latest = first and self.position == "LATEST"
+            self.checkpoints[shard_id] = self._end_of(shard_id) if latest else None
+
+    def _end_of(self, shard_id: str) -> str | None:
+        """The shard's last sequence number now (LATEST), None when it is empty."""
+        last: str | None = None
+        while records := self._read(shard_id, last):
+            last = records[-1]["dynamodb"]["SequenceNumber"]
+        return last
 
     def deliver(self, shard_id: str, records: list[dict[str, Any]]) -> None:
         pending = [r for r in records if passes(r, self.patterns)]

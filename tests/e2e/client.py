@@ -14,7 +14,7 @@ import urllib.request
 import uuid
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 PASSWORD = "correct-horse-battery-staple"
 MAIL_WAIT_SECONDS = 15.0
@@ -65,6 +65,27 @@ def request(
         return Reply(err.code, {k.lower(): v for k, v in err.headers.items()}, err.read())
 
 
+def submit_form(page_url: str, page: Reply, **values: str) -> Reply:
+    """Submits the page's one form as a browser does: urlencoded, to its action on the same host."""
+    from tests.support.pages import the_form
+
+    form = the_form(page.body.decode())
+    assert form.method == "post", form
+    assert set(values) <= set(form.inputs), (values, form.inputs)
+    split = urlsplit(page_url)
+    req = urllib.request.Request(
+        f"{split.scheme}://{split.netloc}{form.action}",
+        data=urlencode({**form.hidden, **values}).encode(),
+        method="POST",
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=HTTP_TIMEOUT_SECONDS) as resp:
+            return Reply(resp.status, {k.lower(): v for k, v in resp.headers.items()}, resp.read())
+    except urllib.error.HTTPError as err:
+        return Reply(err.code, {k.lower(): v for k, v in err.headers.items()}, err.read())
+
+
 class Api:
     """The HTTP API at `base_url` (the gateway `make dev` starts)."""
 
@@ -96,6 +117,12 @@ class Mail:
     to: list[str]
     subject: str
     body: str
+
+    def link(self, marker: str) -> str:
+        """The whole URL of the first link holding `marker`, as a reader would click it."""
+        found = re.search(r"https?://\S*" + re.escape(marker) + r"[A-Za-z0-9_\-]+", self.body)
+        assert found, f"no {marker!r} link in the mail {self.subject!r}"
+        return found.group(0)
 
     def link_token(self, marker: str = "token=") -> str:
         found = re.search(re.escape(marker) + r"([A-Za-z0-9_\-]+)", self.body)

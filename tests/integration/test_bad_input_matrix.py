@@ -264,7 +264,7 @@ def test_protected_operations_refuse_bad_input_and_write_nothing(api: Api) -> No
             {"reason": "lost phone"},
             None,
             404,
-            "API_006",
+            "SAAS_016",
         ),
         ("terminate_session", "POST", "/sessions/ses_nope/terminate", {"reason": "x"}, None, 422, "API_007"),
         ("terminate_sessions", "POST", "/sessions/terminate", {"reason": "compromise"}, None, 422, "API_007"),
@@ -275,7 +275,7 @@ def test_protected_operations_refuse_bad_input_and_write_nothing(api: Api) -> No
             {"reason": "compromise", "session_ids": ["ses_nope"]},
             None,
             404,
-            "API_006",
+            "SAAS_016",
         ),
         ("unlock_user", "POST", "/users/usr_nope/unlock", None, None, 404, "SAAS_002"),
         (
@@ -316,7 +316,7 @@ def test_protected_operations_refuse_bad_input_and_write_nothing(api: Api) -> No
             404,
             "SAAS_002",
         ),
-        ("end_impersonation", "POST", "/impersonations/imp_nope/end", None, None, 404, "API_006"),
+        ("end_impersonation", "POST", "/impersonations/imp_nope/end", None, None, 404, "SAAS_017"),
         ("end_impersonation", "POST", f"/impersonations/{imp}/end", None, None, 409, "SAAS_011"),
         ("list_impersonations", "GET", "/impersonations", None, {"status": "paused"}, 422, "API_007"),
         (
@@ -427,9 +427,9 @@ def test_protected_operations_refuse_bad_input_and_write_nothing(api: Api) -> No
             "API_007",
         ),
         ("list_invitations", "GET", "/invitations", None, {"status": "lost"}, 422, "API_007"),
-        ("resend_invitation", "POST", "/invitations/inv_nope/resend", None, None, 404, "API_006"),
+        ("resend_invitation", "POST", "/invitations/inv_nope/resend", None, None, 404, "SAAS_015"),
         ("resend_invitation", "POST", f"/invitations/{inv}/resend", None, None, 409, "SAAS_011"),
-        ("revoke_invitation", "POST", "/invitations/inv_nope/revoke", None, None, 404, "API_006"),
+        ("revoke_invitation", "POST", "/invitations/inv_nope/revoke", None, None, 404, "SAAS_015"),
         ("export_user_data", "GET", "/users/usr_nope/data-export", None, None, 404, "SAAS_002"),
         ("delete_user_data", "POST", f"/users/{u}/data-deletion", {"reason": "x"}, None, 422, "API_007"),
         (
@@ -454,7 +454,7 @@ def test_protected_operations_refuse_bad_input_and_write_nothing(api: Api) -> No
             "API_007",
         ),
         ("list_tenants", "GET", "/tenants", None, {"limit": 5000}, 422, "API_007"),
-        ("get_tenant", "GET", "/tenants/ten_nope", None, None, 404, "API_006"),
+        ("get_tenant", "GET", "/tenants/ten_nope", None, None, 404, "SAAS_013"),
         (
             "update_tenant",
             "PATCH",
@@ -474,7 +474,7 @@ def test_protected_operations_refuse_bad_input_and_write_nothing(api: Api) -> No
             "API_007",
         ),
         ("update_tenant", "PATCH", f"/tenants/{boss.tenant_id}", {"status": "gone"}, None, 422, "API_007"),
-        ("update_tenant", "PATCH", "/tenants/ten_nope", {"name": "Ghost"}, None, 404, "API_006"),
+        ("update_tenant", "PATCH", "/tenants/ten_nope", {"name": "Ghost"}, None, 404, "SAAS_013"),
     ]
     before = api.stack.scan()
     wrong = _check(api, boss.token, rows) + _check(api, root.token, platform)

@@ -118,7 +118,34 @@ def test_sweep_publishes_what_the_relay_missed(api: Api, root: Actor) -> None:
 
 
 @responses.activate
-def test_no_network_is_used_by_the_pipeline(api: Api, root: Actor) -> None:
+def test_no_network_is_used_by_the_pipeline(api: Api, root: Actor, no_outside_network: list[str]) -> None:
     _create(api, root)
     Pipeline(api.stack).run()
+    assert api.stack.sent_mail(), "the pipeline ran to the mailer"
+    assert no_outside_network == []
     assert len(responses.calls) == 0
+
+
+def test_the_network_guard_refuses_boto3_and_raw_connections(no_outside_network: list[str]) -> None:
+    """The guard sits under boto3/urllib3, not beside `requests`: an outside attempt is refused."""
+    import socket
+
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import EndpointConnectionError
+
+    from tests.support.network import OutsideConnection
+
+    s3 = boto3.client(
+        "s3",
+        region_name="us-east-1",
+        endpoint_url="http://198.51.100.7:9000",  # TEST-NET-2: never reachable, never mocked
+        config=Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=1),
+    )
+    with pytest.raises(EndpointConnectionError):
+        s3.list_buckets()
+    assert set(no_outside_network) == {"198.51.100.7:9000"}
+    with socket.socket() as sock, pytest.raises(OutsideConnection):
+        sock.connect(("203.0.113.9", 443))
+    assert no_outside_network[-1] == "203.0.113.9:443"
+    no_outside_network.clear()  # refused as expected: the autouse check must not fail this test

@@ -97,7 +97,7 @@ def test_another_tenants_id_is_404(api: Api, root: Actor) -> None:
     a = tenant_admin(api, root, "A Co", "a@a.example.com")
     b = tenant_admin(api, root, "B Co", "b@b.example.com")
     reply = api.get(f"/tenants/{b.tenant_id}", token=a.token)
-    assert (reply.status, reply.code) == (404, "API_006")
+    assert (reply.status, reply.code) == (404, "SAAS_013")
     assert api.get("/tenants/ten_does_not_exist", token=a.token).status == 404
     logs = api.get("/audit-logs", token=a.token, query={"tenant_id": b.tenant_id})
     assert logs.status == 404

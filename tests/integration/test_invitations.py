@@ -156,3 +156,52 @@ def test_accept_at_the_user_limit_is_saas_006(api: Api) -> None:
     reply = api.post("/invitations/accept", {"token": token, "password": PASSWORD})
     assert (reply.status, reply.code) == (409, "SAAS_006")
     assert [i for i in api.stack.scan() if i.get("entity") not in {"outbox"}] == before
+
+
+def test_inviting_an_address_of_another_tenant_answers_as_for_a_new_one(api: Api) -> None:
+    """Issue 7.5: the inviter cannot learn that an address has an account in another tenant."""
+    root = super_admin(api)
+    boss = tenant_admin(api, root)
+    other = tenant_admin(api, root, "Other Pharmacy", "boss@other.example.com")
+    elsewhere = member(api, other, "taken@other.example.com")
+    calls: list[str] = []
+
+    def count(model: object, **_: object) -> None:
+        calls.append(model.name)  # type: ignore[attr-defined]
+
+    from keel.core import aws
+
+    invite(api, boss, "warm@new.example.com")  # the tenant's kind is read once per container
+    aws.client("dynamodb").meta.events.register("before-call.dynamodb", count)
+    replies = {}
+    trace = {}
+    for email in ["fresh@new.example.com", "taken@other.example.com"]:
+        calls.clear()
+        replies[email] = api.post("/invitations", {"email": email, "role": "cashier"}, token=boss.token)
+        trace[email] = list(calls)
+    aws.client("dynamodb").meta.events.unregister("before-call.dynamodb", count)
+    fresh, taken = replies.values()
+    assert (taken.status, fresh.status) == (201, 201), taken.text
+    assert set(taken.json) == set(fresh.json)
+    assert {
+        k: v for k, v in taken.json.items() if k not in {"invitation_id", "email", "created_at", "expires_at"}
+    } == {
+        k: v for k, v in fresh.json.items() if k not in {"invitation_id", "email", "created_at", "expires_at"}
+    }
+    assert trace["taken@other.example.com"] == trace["fresh@new.example.com"]  # same reads, same write
+    Pipeline(api.stack).run()
+    token = mailed_token(api, "taken@other.example.com")  # mailed like any invitation
+    refused = api.post("/invitations/accept", {"token": token, "password": PASSWORD})
+    assert (refused.status, refused.code) == (409, "SAAS_011")
+    assert "another organisation" in refused.json["error"]["message"]
+    assert login(api, "taken@other.example.com").tenant_id == elsewhere.tenant_id == other.tenant_id
+    pending = api.get("/invitations", token=boss.token, query={"status": "pending"}).json["items"]
+    assert sorted(i["email"] for i in pending) == [
+        "fresh@new.example.com",
+        "taken@other.example.com",
+        "warm@new.example.com",
+    ]
+    same = api.post(
+        "/invitations", {"email": "taken@other.example.com", "role": "cashier"}, token=other.token
+    )
+    assert (same.status, same.code) == (409, "SAAS_011")  # a member of the same tenant: no leak to answer

@@ -41,7 +41,7 @@ def test_policy_permissions_tenants_and_bad_input(api: Api) -> None:
     assert (denied.status, denied.code) == (403, "SAAS_001")
     assert api.get("/security/password-policy", token=cashier.token).code == "SAAS_001"
     cross = api.get("/security/password-policy", token=other.token, query={"tenant_id": boss.tenant_id})
-    assert (cross.status, cross.code) == (404, "API_006")
+    assert (cross.status, cross.code) == (404, "SAAS_013")
     before = api.stack.scan()
     bad = api.call("PUT", "/security/password-policy", json_body={"min_length": 4}, token=boss.token)
     assert (bad.status, bad.code) == (422, "API_007")

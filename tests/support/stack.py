@@ -1,12 +1,13 @@
-"""moto with the template's resources: the table, the topic, queues, DLQs and subscriptions.
+"""moto with the template's resources: the table, the topic, queues, DLQs, subscriptions, secret.
 
-Resources are read from template.yaml (so tests and the template cannot drift); functions are
-imported and invoked in-process with real event shapes.
+The resources are built from template.yaml by the local stack's builder
+(`infra.local.emulation.create_stack`: the SAM expansion, moto's CloudFormation, the rest through
+the APIs), so the tests, `make dev` and the template cannot drift. The template is parsed and
+expanded once per process; functions are imported and invoked in-process with real event shapes.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -17,10 +18,13 @@ from typing import Any
 import boto3
 from moto import mock_aws
 
-from infra.local.template import load_template
+from infra.local.template import load_template, sam_transform
 
 ROOT = Path(__file__).resolve().parents[2]
 MAIL_FROM = "no-reply@keel.example.com"
+STACK_NAME = "keel-test"
+API_URL = "https://api.keel.test"
+PARAMETERS = {"Stage": "dev", "PublicBaseUrl": "https://app.keel.test", "MailFrom": MAIL_FROM}
 
 
 @lru_cache(maxsize=1)
@@ -73,84 +77,36 @@ class Stack:
         return list(self.client("sqs").receive_message(**kwargs).get("Messages", []))
 
 
-def _create_table(ddb: Any, name: str, props: dict[str, Any]) -> str:
-    args: dict[str, Any] = {
-        "TableName": name,
-        "AttributeDefinitions": props["AttributeDefinitions"],
-        "KeySchema": props["KeySchema"],
-        "BillingMode": props["BillingMode"],
-        "GlobalSecondaryIndexes": props["GlobalSecondaryIndexes"],
-        "StreamSpecification": {"StreamEnabled": True, **props["StreamSpecification"]},
-    }
-    ddb.create_table(**args)
-    ttl = props["TimeToLiveSpecification"]
-    ddb.update_time_to_live(
-        TableName=name, TimeToLiveSpecification={"AttributeName": ttl["AttributeName"], "Enabled": True}
-    )
-    return str(ddb.describe_table(TableName=name)["Table"]["LatestStreamArn"])
+@lru_cache(maxsize=1)
+def translated() -> dict[str, Any]:
+    """The SAM expansion of the template, once per process."""
+    return sam_transform(template(), PARAMETERS)
 
 
 @contextmanager
 def moto_stack() -> Iterator[Stack]:
+    """moto with every resource of template.yaml, built as the local stack builds it."""
     import os
 
+    from infra.local.emulation import create_stack
     from keel.core import aws, clock
     from keel.core.config import settings
 
     with mock_aws():
-        resources = template()["Resources"]
+        built = create_stack(template(), STACK_NAME, PARAMETERS, API_URL, translated=translated())
+        stack = Stack(table_name=built.ref("Table"), topic_arn=built.ref("EventTopic"))
+        for logical_id, kind in built.types.items():
+            if kind == "AWS::SQS::Queue":
+                stack.queues[logical_id] = built.ref(logical_id)
+                stack.queue_arns[logical_id] = built.resolver.attrs[logical_id]["Arn"]
         session = boto3.session.Session(region_name="us-east-1")
-        ddb: Any = session.client("dynamodb")
-        sns: Any = session.client("sns")
-        sqs: Any = session.client("sqs")
-        table_name = "keel-test"
-        _create_table(ddb, table_name, resources["Table"]["Properties"])
-        topic_arn = sns.create_topic(Name="keel-test-events")["TopicArn"]
-        stack = Stack(table_name=table_name, topic_arn=topic_arn)
-        queues = {k: v for k, v in resources.items() if v["Type"] == "AWS::SQS::Queue"}
-        for logical in sorted(queues, key=lambda k: "RedrivePolicy" in queues[k]["Properties"]):
-            props = queues[logical]["Properties"]
-            attrs: dict[str, Any] = {"VisibilityTimeout": str(props.get("VisibilityTimeout", 30))}
-            redrive = props.get("RedrivePolicy")
-            if redrive:
-                dlq = redrive["deadLetterTargetArn"]["Fn::GetAtt"][0]
-                attrs["RedrivePolicy"] = json.dumps(
-                    {
-                        "deadLetterTargetArn": stack.queue_arns[dlq],
-                        "maxReceiveCount": redrive["maxReceiveCount"],
-                    }
-                )
-            url = sqs.create_queue(QueueName=f"keel-test-{logical}", Attributes=attrs)["QueueUrl"]
-            stack.queues[logical] = url
-            stack.queue_arns[logical] = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
-                "Attributes"
-            ]["QueueArn"]
-        for res in resources.values():
-            if res["Type"] != "AWS::SNS::Subscription":
-                continue
-            props = res["Properties"]
-            queue = props["Endpoint"]["Fn::GetAtt"][0]
-            sns.subscribe(
-                TopicArn=topic_arn,
-                Protocol="sqs",
-                Endpoint=stack.queue_arns[queue],
-                Attributes={
-                    "RawMessageDelivery": str(props.get("RawMessageDelivery", False)).lower(),
-                    "FilterPolicyScope": props.get("FilterPolicyScope", "MessageAttributes"),
-                    "FilterPolicy": json.dumps(props["FilterPolicy"]),
-                },
-            )
         session.client("ses").verify_email_identity(EmailAddress=MAIL_FROM)
-        secret_arn = session.client("secretsmanager").create_secret(
-            Name="keel/test/app",
-            SecretString=json.dumps({"signing_key": "test-signing-key-0123456789abcdef"}),
-        )["ARN"]
         env = {
-            "TABLE_NAME": table_name,
-            "EVENT_TOPIC_ARN": topic_arn,
+            "TABLE_NAME": stack.table_name,
+            "EVENT_TOPIC_ARN": stack.topic_arn,
             "MAIL_FROM": MAIL_FROM,
-            "APP_SECRET_ARN": secret_arn,
-            "PUBLIC_BASE_URL": "https://app.keel.test",
+            "APP_SECRET_ARN": built.ref("AppSecret"),  # its signing key generated as CloudFormation would
+            "PUBLIC_BASE_URL": PARAMETERS["PublicBaseUrl"],
             "QUEUE_URLS": ",".join(f"{k}={v}" for k, v in stack.queues.items()),
         }
         saved = {k: os.environ.get(k) for k in env}

@@ -9,7 +9,7 @@ import pytest
 from keel.core import clock, ids
 from keel.core.errors import ErrorCode, KeelError
 from keel.core.pagination import decode_cursor, encode_cursor
-from keel.core.permissions import BUILTIN_ROLES, Permission
+from keel.core.permissions import Permission
 from keel.core.principal import Principal
 
 
@@ -67,11 +67,6 @@ def test_tenant_scope_hides_other_tenants() -> None:
     assert root.tenant_scope("t2") == "t2"
 
 
-def test_only_super_admin_manages_tenants() -> None:
-    holders = [name for name, (_, perms) in BUILTIN_ROLES.items() if Permission.TENANTS_MANAGE in perms]
-    assert holders == ["super_admin"]
-
-
 def test_settings_read_the_environment_by_name_with_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     from keel.core.config import Settings
 
@@ -86,3 +81,25 @@ def test_settings_read_the_environment_by_name_with_defaults(monkeypatch: pytest
     monkeypatch.setenv("SESSION_IDLE_SECONDS", "soon")
     with pytest.raises(ValueError, match="SESSION_IDLE_SECONDS"):
         Settings.from_env()
+
+
+def test_each_kind_has_its_own_not_found_code_and_api_006_means_no_route() -> None:
+    import re
+    from pathlib import Path
+
+    from keel.core.errors import NOT_FOUND, ErrorCode, Kind, not_found
+
+    assert set(NOT_FOUND) == set(Kind)
+    assert len(set(NOT_FOUND.values())) == len(Kind), "two kinds share a not-found code"
+    for kind in Kind:
+        error = not_found(kind)
+        assert (error.status, error.code) == (404, NOT_FOUND[kind])
+    assert ErrorCode.API_006 not in NOT_FOUND.values()
+    root = Path(__file__).resolve().parents[2]
+    users = [
+        str(p.relative_to(root))
+        for p in (root / "layers/keel/keel").rglob("*.py")
+        if re.search(r"ErrorCode\.(API_006|SAAS_002|SAAS_013|SAAS_01[4-7])\b", p.read_text())
+        and p.name != "errors.py"
+    ]
+    assert users == ["layers/keel/keel/http/app.py"], "not-found errors come from errors.not_found(kind)"

@@ -15,6 +15,7 @@ from keel.store.outbox import DomainEvent
 
 processor = BatchProcessor(event_type=EventType.SQS)
 consumer = Consumer("mailer", system.handle)
+EVENT_TYPES = frozenset(system.HANDLERS)  # = its subscription's filter policy (a unit test checks)
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from keel.audit import repo
 from keel.core import ids
 from keel.core.model import Model
 from keel.core.pagination import Page
 from keel.core.permissions import Permission
 from keel.core.principal import Principal
-from keel.store import keys, table
 from keel.store.audit import AuditRecord, Result, Severity
+from keel.store.expressions import equal
 
 FIELDS = set(AuditRecord.model_fields)
 
@@ -38,26 +39,11 @@ def _key_range(f: AuditFilter) -> tuple[str, str] | None:
 def list_records(principal: Principal, f: AuditFilter, limit: int, cursor: str | None) -> Page[AuditRecord]:
     principal.require(Permission.AUDIT_READ)
     tenant_id = principal.tenant_scope(f.tenant_id)
-    conditions, names, values = [], {}, {}
-    for attr in ("event_type", "result", "severity", "ip"):
-        wanted = getattr(f, attr)
-        if wanted is not None:
-            conditions.append(f"#{attr} = :{attr}")
-            names[f"#{attr}"] = attr
-            values[f":{attr}"] = wanted
-    query: dict[str, Any] = {
-        "index": "GSI1" if f.user_id else None,
-        "sk_between": _key_range(f),
-        "limit": limit,
-        "cursor": cursor,
-        "newest_first": True,
-    }
-    if conditions:
-        query.update(filter_expression=" AND ".join(conditions), names=names, values=values)
-    pk = keys.audit_user_index_pk(tenant_id, f.user_id) if f.user_id else keys.audit_pk(tenant_id)
-    page = table.query(pk, **query)
-    records = [AuditRecord.model_validate({k: v for k, v in i.items() if k in FIELDS}) for i in page.items]
-    return Page[AuditRecord](items=records, next_cursor=page.next_cursor)
+    where = equal({a: getattr(f, a) for a in ("event_type", "result", "severity", "ip")})
+    records, next_cursor = repo.for_tenant(tenant_id).page(
+        user_id=f.user_id, between=_key_range(f), where=where, limit=limit, cursor=cursor
+    )
+    return Page[AuditRecord](items=records, next_cursor=next_cursor)
 
 
 # export (identity and security) ------------------------------------------------------------

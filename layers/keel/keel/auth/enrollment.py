@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from keel.auth import mfa, sessions
+from keel.auth import mfa, repo, sessions
 from keel.auth.models import BackupCodesOut, ConfirmOut, Done, EnrollOut
-from keel.auth.recovery import _not_impersonating, _user_in_scope
+from keel.auth.recovery import not_impersonating, user_in_scope
 from keel.auth.tokens import code_digest
 from keel.core import clock
 from keel.core.errors import ErrorCode, KeelError, invalid
@@ -13,7 +13,7 @@ from keel.core.principal import Principal
 from keel.core.sealing import seal, unseal
 from keel.security import repo as security
 from keel.security import sms
-from keel.store import keys, table
+from keel.store import keys
 from keel.store.change import Change
 from keel.users.models import User
 
@@ -22,8 +22,8 @@ PENDING_SECONDS = 15 * 60
 
 def enroll(principal: Principal, method: str, phone: str | None) -> EnrollOut:
     principal.require(Permission.PROFILE)
-    _not_impersonating(principal)
-    user = _user_in_scope(principal, principal.user_id)
+    not_impersonating(principal)
+    user = user_in_scope(principal, principal.user_id)
     allowed = [str(m) for m in security.get(user.tenant_id).two_factor.methods]
     if method not in allowed:
         raise invalid("method", f"Your organisation allows: {', '.join(allowed)}")
@@ -70,14 +70,13 @@ def enroll(principal: Principal, method: str, phone: str | None) -> EnrollOut:
 
 def confirm(principal: Principal, method: str, code: str) -> ConfirmOut:
     principal.require(Permission.PROFILE)
-    _not_impersonating(principal)
-    user = _user_in_scope(principal, principal.user_id)
-    pk, sk = keys.tenant_pk(user.tenant_id), keys.mfa_pending_sk(user.user_id, method)
-    pending = table.get(pk, sk, consistent=True)
+    not_impersonating(principal)
+    user = user_in_scope(principal, principal.user_id)
+    (pk, sk), pending = repo.for_tenant(user.tenant_id).pending_factor(user.user_id, method)
     if not pending:
         raise mfa.wrong_code()
     if int(pending.get("attempts", 0)) >= mfa.MAX_ATTEMPTS:
-        table.delete(pk, sk)
+        repo.drop((pk, sk))
         raise mfa.too_many()
     change = Change(principal)
     ok = (
@@ -129,8 +128,8 @@ def confirm(principal: Principal, method: str, code: str) -> ConfirmOut:
 
 def backup_codes(principal: Principal) -> BackupCodesOut:
     principal.require(Permission.PROFILE)
-    _not_impersonating(principal)
-    user = _user_in_scope(principal, principal.user_id)
+    not_impersonating(principal)
+    user = user_in_scope(principal, principal.user_id)
     if not user.two_factor_methods:
         raise KeelError(ErrorCode.SAAS_011, "Enable a second factor first")
     codes = mfa.new_backup_codes()
@@ -148,8 +147,8 @@ def backup_codes(principal: Principal) -> BackupCodesOut:
 
 def reset_user(principal: Principal, user_id: str, tenant_id: str | None = None) -> Done:
     principal.require(Permission.SECURITY_MANAGE)
-    _not_impersonating(principal)
-    user: User = _user_in_scope(principal, user_id, tenant_id)
+    not_impersonating(principal)
+    user: User = user_in_scope(principal, user_id, tenant_id)
     change = Change(principal)
     for item in mfa.user_mfa_items(user.tenant_id, user.user_id):
         change.tx.delete(item["PK"], item["SK"])

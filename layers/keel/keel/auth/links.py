@@ -1,4 +1,5 @@
-"""One-time links (activation, password reset, invitation): single use, expiring, revocable.
+"""One-time links (activation, password reset, e-mail change, invitation): single use, expiring,
+revocable. The one place links are issued, revoked and redeemed.
 
 The link item is found by the token's hash; a pointer under the user names the current link of
 each purpose, so issuing a new one deletes the old one in the same transaction.
@@ -8,16 +9,32 @@ from __future__ import annotations
 
 from typing import Any
 
+from keel.auth import repo
 from keel.auth.tokens import digest
 from keel.core import clock, ids
 from keel.core.errors import ErrorCode, KeelError
-from keel.store import keys, table
-from keel.store.table import Tx
+from keel.core.principal import Principal
+from keel.store import keys
+from keel.store.change import Change, Tx
 
+# purposes
 ACTIVATION = "activation"
+PASSWORD_RESET = "password_reset"  # noqa: S105 - a purpose, not a password
+EMAIL_CHANGE = "email_change"
+INVITATION = "invitation"  # issued for the invitation's future user (`keys.user_id_for`)
 
 
-READ: Any = object()  # `issue(pointer=READ)`: read the current pointer itself
+def revoke(tx: Tx, *, tenant_id: str, user_id: str, purpose: str) -> bool:
+    """Adds the deletion of the user's current link of `purpose` (if any) to `tx`."""
+    pointer = repo.for_tenant(tenant_id).link_pointer(user_id, purpose)
+    if not pointer:
+        return False
+    tx.delete(keys.link_token_pk(pointer["token_hash"]), keys.LINK_SK)
+    tx.delete(pointer["PK"], pointer["SK"])
+    return True
+
+
+READ: Any = object()  # `issue(pointer=READ)`: the issuer reads the current pointer itself
 
 
 def issue(
@@ -32,8 +49,8 @@ def issue(
     token_hash = digest(token)
     expires = clock.epoch() + ttl_seconds
     if pointer is READ:
-        pointer = table.get(keys.tenant_pk(tenant_id), keys.user_link_sk(user_id, purpose))
-    if pointer:
+        pointer = repo.for_tenant(tenant_id).link_pointer(user_id, purpose)
+    if pointer:  # the pointer itself is overwritten below
         tx.delete(keys.link_token_pk(pointer["token_hash"]), keys.LINK_SK)
     tx.put(
         {
@@ -58,9 +75,35 @@ def issue(
     return token
 
 
+def issue_audited(
+    *, tenant_id: str, user_id: str, purpose: str, ttl_seconds: int, action: str, pointer: Any = READ
+) -> str:
+    """A link issued on its own by the system mailer, with its audit record (`action`, e.g.
+    `user.activation_sent`), in one transaction; returns the token to put in the e-mail.
+    `pointer` as for `issue`."""
+    change = Change(Principal.system(tenant_id, "mailer"))
+    token = issue(
+        change.tx,
+        tenant_id=tenant_id,
+        user_id=user_id,
+        purpose=purpose,
+        ttl_seconds=ttl_seconds,
+        pointer=pointer,
+    )
+    change.audit(
+        action,
+        event_type=action.rsplit(".", maxsplit=1)[-1],
+        tenant_id=tenant_id,
+        target_type="user",
+        target_id=user_id,
+    )
+    change.commit()
+    return token
+
+
 def redeem(tx: Tx, token: str, purpose: str) -> dict[str, Any]:
     """The link's item, with its single use added to `tx`: committing twice fails the second."""
-    item = table.get(keys.link_token_pk(digest(token)), keys.LINK_SK, consistent=True)
+    item = repo.link(digest(token))
     if not item or item.get("purpose") != purpose:
         raise KeelError(ErrorCode.SAAS_012, "This link is invalid, used or expired")
     tx.delete(item["PK"], item["SK"], condition="attribute_exists(PK)", on_fail=KeelError(ErrorCode.SAAS_012))

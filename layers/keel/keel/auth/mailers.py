@@ -3,54 +3,75 @@ ever travels in an event; only hashes and ids do."""
 
 from __future__ import annotations
 
-from keel.auth import links, mfa
+from keel.auth import links, mfa, repo
 from keel.auth.tokens import code_digest
 from keel.core import clock
 from keel.core.config import settings
-from keel.core.errors import KeelError
 from keel.core.observability import logger
-from keel.core.principal import Principal
 from keel.mail.sender import Mail, send
-from keel.store import keys, table
-from keel.store.change import Change
 from keel.store.outbox import DomainEvent
 from keel.users import repo as users
-from keel.users.models import UserStatus
+from keel.users.models import User, UserStatus
 
-RESET = "password_reset"
 RESET_LINK_SECONDS = 3600
 
 
-def _link(event: DomainEvent, purpose: str, ttl: int, action: str) -> tuple[str, str] | None:
-    tenant_id, user_id = event.data["tenant_id"], event.data["user_id"]
-    user, pointer = users.get_with_item(tenant_id, user_id, keys.user_link_sk(user_id, purpose))
+def _link(
+    tenant_id: str, user_id: str, purpose: str, ttl: int, action: str
+) -> tuple[User, str] | tuple[None, None]:
+    """The user and a new link of `purpose`, or nothing when the user is not in the state for it.
+
+    The user and their current link are read in one call (the link issuer needs the latter)."""
+    user, pointer = users.for_tenant(tenant_id).get_with_link(user_id, purpose)
     wanted = UserStatus.PENDING_ACTIVATION if purpose == links.ACTIVATION else UserStatus.ACTIVE
     if user is None or user.status is not wanted:
         logger.info("link mail not needed", extra={"user_id": user_id, "purpose": purpose})
-        return None
-    change = Change(Principal.system(tenant_id, "mailer"))
-    token = links.issue(
-        change.tx, tenant_id=tenant_id, user_id=user_id, purpose=purpose, ttl_seconds=ttl, pointer=pointer
+        return None, None
+    token = links.issue_audited(
+        tenant_id=tenant_id, user_id=user_id, purpose=purpose, ttl_seconds=ttl, action=action, pointer=pointer
     )
-    change.audit(
-        action,
-        event_type=action.rsplit(".", maxsplit=1)[-1],
-        tenant_id=tenant_id,
-        target_type="user",
-        target_id=user_id,
+    return user, token
+
+
+def send_activation(tenant_id: str, user_id: str, *, subject: str, intro: str = "") -> None:
+    """The activation mail (a new link, the previous one revoked) to a user still pending.
+
+    One mail for the first admin of a tenant, a user an admin created and a resend; `intro`
+    says why the account exists.
+    """
+    ttl = settings().activation_link_seconds
+    user, token = _link(tenant_id, user_id, links.ACTIVATION, ttl, "user.activation_sent")
+    if user is None:
+        return
+    send(
+        Mail(
+            to=user.email,
+            subject=subject,
+            text=(
+                f"Hello {user.name},\n\n{intro}"
+                "Activate your account and choose your password here (the link works once and expires "
+                f"in {ttl // 86400} days):\n\n"
+                f"{settings().public_base_url}/activate?token={token}\n\n"
+                "Through the API: POST /auth/activate with the token and your new password.\n"
+            ),
+        )
     )
-    change.commit()
-    return user.email, token
+    logger.info("activation mail sent", extra={"user_id": user_id, "tenant_id": tenant_id})
 
 
 def password_reset(event: DomainEvent) -> None:
-    found = _link(event, RESET, RESET_LINK_SECONDS, "user.password_reset_sent")
-    if not found:
+    user, token = _link(
+        event.data["tenant_id"],
+        event.data["user_id"],
+        links.PASSWORD_RESET,
+        RESET_LINK_SECONDS,
+        "user.password_reset_sent",
+    )
+    if user is None:
         return
-    email, token = found
     send(
         Mail(
-            to=email,
+            to=user.email,
             subject="Reset your Keel password",
             text=(
                 "Someone (hopefully you) asked to reset the password of this account.\n"
@@ -65,40 +86,18 @@ def password_reset(event: DomainEvent) -> None:
 
 
 def activation(event: DomainEvent) -> None:
-    found = _link(event, links.ACTIVATION, settings().activation_link_seconds, "user.activation_sent")
-    if not found:
-        return
-    email, token = found
-    send(
-        Mail(
-            to=email,
-            subject="Activate your Keel account",
-            text=(
-                "Activate your account and choose your password here"
-                " (the link works once, expires in 7 days):\n\n"
-                f"{settings().public_base_url}/activate?token={token}\n\n"
-                "Through the API: POST /auth/activate with the token and your new password.\n"
-            ),
-        )
-    )
-    logger.info("activation mail sent", extra={"user_id": event.data["user_id"]})
+    """auth.activation_requested: the user asked for a new activation link."""
+    send_activation(event.data["tenant_id"], event.data["user_id"], subject="Activate your Keel account")
 
 
 def two_factor_code(event: DomainEvent) -> None:
     """A login challenge or an enrolment by e-mail: the code is made here and stored hashed."""
-    user = users.get(event.data["tenant_id"], event.data["user_id"])
+    user = users.for_tenant(event.data["tenant_id"]).get(event.data["user_id"])
     if user is None:
         return
     code = mfa.new_code()
-    try:
-        table.update(
-            event.data["pk"],
-            event.data["sk"],
-            "SET code_hash = :h, code_expires = :exp",
-            values={":h": code_digest(code), ":exp": clock.epoch() + mfa.CODE_SECONDS},
-            condition="attribute_exists(PK)",
-        )
-    except KeelError:
+    expires = clock.epoch() + mfa.CODE_SECONDS
+    if not repo.set_code(event.data["pk"], event.data["sk"], code_digest(code), expires):
         logger.info("2fa code not needed any more", extra={"user_id": user.user_id})
         return
     send(
@@ -112,7 +111,7 @@ def two_factor_code(event: DomainEvent) -> None:
 
 
 def password_changed(event: DomainEvent) -> None:
-    user = users.get(event.data["tenant_id"], event.data["user_id"])
+    user = users.for_tenant(event.data["tenant_id"]).get(event.data["user_id"])
     if user is None:
         return
     send(

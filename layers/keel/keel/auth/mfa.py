@@ -11,11 +11,12 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+from keel.auth import repo
 from keel.auth.tokens import code_digest
 from keel.core import clock
 from keel.core.errors import ErrorCode, KeelError
-from keel.store import keys, table
-from keel.store.table import Tx
+from keel.store import keys
+from keel.store.change import Tx
 
 ISSUER = "Keel"
 CODE_SECONDS = 10 * 60
@@ -88,17 +89,8 @@ def code_matches(item: dict[str, Any], code: str) -> bool:
 
 def count_attempt(pk: str, sk: str) -> int:
     """A failed-attempt counter (written even though the request is refused)."""
-    try:
-        updated = table.update(
-            pk,
-            sk,
-            "SET attempts = if_not_exists(attempts, :zero) + :one",
-            values={":zero": 0, ":one": 1},
-            condition="attribute_exists(PK)",
-        )
-    except KeelError:
-        return MAX_ATTEMPTS
-    return int(updated.get("attempts", 0))
+    attempts = repo.count_attempt(pk, sk)
+    return MAX_ATTEMPTS if attempts is None else attempts
 
 
 def new_backup_codes() -> list[str]:
@@ -134,4 +126,4 @@ def use_backup_code(tx: Tx, tenant_id: str, user_id: str, code: str) -> None:
 
 
 def user_mfa_items(tenant_id: str, user_id: str) -> list[dict[str, Any]]:
-    return list(table.query_all(keys.tenant_pk(tenant_id), sk_prefix=keys.user_part_sk(user_id, "MFA")))
+    return repo.for_tenant(tenant_id).factors(user_id)

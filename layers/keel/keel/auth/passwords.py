@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from argon2 import PasswordHasher
 
     from keel.security.models import PasswordPolicy
-    from keel.store.table import Tx
+    from keel.store.change import Tx
 
 MIN_LENGTH = 8
 MAX_LENGTH = 128  # no truncation below this; longer is refused, not cut
@@ -123,10 +123,9 @@ def check_policy(password: str, policy: PasswordPolicy, field: str = "password")
 
 
 def history_hashes(tenant_id: str, user_id: str) -> list[str]:
-    from keel.store import keys, table
+    from keel.auth import repo
 
-    item = table.get(keys.tenant_pk(tenant_id), keys.password_history_sk(user_id), consistent=True)
-    return list((item or {}).get("hashes", []))
+    return repo.for_tenant(tenant_id).password_history(user_id)
 
 
 def check_history(password: str, *, tenant_id: str, user_id: str, field: str = "password") -> None:
@@ -136,7 +135,7 @@ def check_history(password: str, *, tenant_id: str, user_id: str, field: str = "
     depth = security.get(tenant_id).password_policy.history
     if depth == 0:
         return
-    user = users.get(tenant_id, user_id, consistent=True)
+    user = users.for_tenant(tenant_id).get(user_id, consistent=True)
     recent = [user.password_hash] if user and user.password_hash else []
     recent += history_hashes(tenant_id, user_id)
     for old in recent[:depth]:

@@ -13,7 +13,7 @@ from pydantic import ConfigDict, Field
 from keel.auth import links, passwords, sessions
 from keel.auth.models import Accepted, Done
 from keel.core import clock
-from keel.core.errors import ErrorCode, KeelError, invalid, not_found
+from keel.core.errors import ErrorCode, KeelError, Kind, invalid, not_found
 from keel.core.model import Model
 from keel.core.permissions import Permission
 from keel.core.principal import Principal, RequestMeta
@@ -21,10 +21,10 @@ from keel.security import lockout
 from keel.security import repo as security
 from keel.store import keys
 from keel.store.change import Change
+from keel.store.event_types import UserRef
 from keel.users import repo as users
 from keel.users.models import User, UserStatus
 
-RESET = "password_reset"
 RESET_LINK_SECONDS = 3600
 
 
@@ -53,22 +53,22 @@ class ForceResetOut(Model):
     sessions_ended: int = 0
 
 
-def _not_impersonating(principal: Principal) -> None:
+def not_impersonating(principal: Principal) -> None:
     if principal.kind == "impersonation":
         raise KeelError(ErrorCode.SAAS_005, "Not allowed while impersonating")
 
 
-def _user_in_scope(principal: Principal, user_id: str, tenant_id: str | None = None) -> User:
-    user = users.get(principal.tenant_scope(tenant_id), user_id, consistent=True)
+def user_in_scope(principal: Principal, user_id: str, tenant_id: str | None = None) -> User:
+    user = users.for_tenant(principal.tenant_scope(tenant_id)).get(user_id, consistent=True)
     if user is None or user.status is UserStatus.DELETED:
-        raise KeelError(ErrorCode.SAAS_002, "User not found")
+        raise not_found(Kind.USER)
     return user
 
 
 def change_password(principal: Principal, current: str, new: str) -> Done:
     principal.require(Permission.PROFILE)
-    _not_impersonating(principal)
-    user = _user_in_scope(principal, principal.user_id)
+    not_impersonating(principal)
+    user = user_in_scope(principal, principal.user_id)
     if not passwords.verify(user.password_hash, current):
         from keel.store import audit
 
@@ -115,28 +115,35 @@ def _set_password(
     return Done(sessions_ended=ended)
 
 
-def request_reset(email: str, meta: RequestMeta) -> Accepted:
-    """The same answer whether or not the address has an account; the mailer issues the link."""
-    found = users.lookup_email(email)
-    user = users.get(*found) if found else None
-    if user is None or user.status is not UserStatus.ACTIVE:
-        return Accepted()
-    change = Change(Principal.system(user.tenant_id, "auth").with_meta(meta))
-    change.emit("auth.password_reset_requested", {"tenant_id": user.tenant_id, "user_id": user.user_id})
-    change.audit(
-        "auth.request_password_reset",
-        event_type="password_reset_requested",
-        target_type="user",
-        target_id=user.user_id,
-    )
+def _link_request(email: str, meta: RequestMeta, wanted: UserStatus) -> tuple[Change, User] | None:
+    """The change recording a link request, if the address has an account in the `wanted` state;
+    the caller answers the same either way, and the mailer issues the link."""
+    user = users.by_email(email)
+    if user is None or user.status is not wanted:
+        return None
+    return Change(Principal.system(user.tenant_id, "auth").with_meta(meta)), user
+
+
+def _commit_link_request(change: Change, user: User, action: str) -> Accepted:
+    event_type = change.events[-1].type.split(".", 1)[1]
+    change.audit(action, event_type=event_type, target_type="user", target_id=user.user_id)
     change.commit()
     return Accepted()
 
 
+def request_reset(email: str, meta: RequestMeta) -> Accepted:
+    found = _link_request(email, meta, UserStatus.ACTIVE)
+    if found is None:
+        return Accepted()
+    change, user = found
+    change.emit("auth.password_reset_requested", UserRef(tenant_id=user.tenant_id, user_id=user.user_id))
+    return _commit_link_request(change, user, "auth.request_password_reset")
+
+
 def reset(token: str, new: str, meta: RequestMeta) -> Done:
     change = Change(Principal.system())
-    link = links.redeem(change.tx, token, RESET)
-    user = users.get(link["tenant_id"], link["user_id"], consistent=True)
+    link = links.redeem(change.tx, token, links.PASSWORD_RESET)
+    user = users.for_tenant(link["tenant_id"]).get(link["user_id"], consistent=True)
     if user is None or user.status is not UserStatus.ACTIVE:
         raise KeelError(ErrorCode.SAAS_012, "This link is invalid, used or expired")
     passwords.validate_new(new, tenant_id=user.tenant_id, user_id=user.user_id, field="new_password")
@@ -146,26 +153,18 @@ def reset(token: str, new: str, meta: RequestMeta) -> Done:
 
 
 def resend_activation(email: str, meta: RequestMeta) -> Accepted:
-    found = users.lookup_email(email)
-    user = users.get(*found) if found else None
-    if user is None or user.status is not UserStatus.PENDING_ACTIVATION:
+    found = _link_request(email, meta, UserStatus.PENDING_ACTIVATION)
+    if found is None:
         return Accepted()
-    change = Change(Principal.system(user.tenant_id, "auth").with_meta(meta))
-    change.emit("auth.activation_requested", {"tenant_id": user.tenant_id, "user_id": user.user_id})
-    change.audit(
-        "auth.resend_activation",
-        event_type="activation_requested",
-        target_type="user",
-        target_id=user.user_id,
-    )
-    change.commit()
-    return Accepted()
+    change, user = found
+    change.emit("auth.activation_requested", UserRef(tenant_id=user.tenant_id, user_id=user.user_id))
+    return _commit_link_request(change, user, "auth.resend_activation")
 
 
 def admin_reset(principal: Principal, user_id: str, body: AdminResetIn, tenant_id: str | None = None) -> Done:
     principal.require(Permission.SECURITY_MANAGE)
-    _not_impersonating(principal)
-    user = _user_in_scope(principal, user_id, tenant_id)
+    not_impersonating(principal)
+    user = user_in_scope(principal, user_id, tenant_id)
     change = Change(principal)
     ended = 0
     if body.mode == "temporary":
@@ -204,13 +203,13 @@ def admin_reset(principal: Principal, user_id: str, body: AdminResetIn, tenant_i
 
 def force_reset(principal: Principal, body: ForceResetIn) -> ForceResetOut:
     principal.require(Permission.SECURITY_MANAGE)
-    _not_impersonating(principal)
+    not_impersonating(principal)
     tenant_id = principal.tenant_scope(body.tenant_id)
     change = Change(principal)
     if body.user_id:
         if body.effective_at is not None:
             raise invalid("effective_at", "Only for a tenant-wide reset")
-        user = _user_in_scope(principal, body.user_id, tenant_id)
+        user = user_in_scope(principal, body.user_id, tenant_id)
         change.tx.update(
             keys.tenant_pk(tenant_id),
             keys.user_sk(user.user_id),
@@ -249,5 +248,5 @@ def force_reset(principal: Principal, body: ForceResetIn) -> ForceResetOut:
 
 def must_exist(user: User | None) -> User:
     if user is None:
-        raise not_found("User")
+        raise not_found(Kind.USER)
     return user

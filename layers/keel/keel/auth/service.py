@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from keel.auth import links, mfa, passwords, sessions
+from keel.auth import links, mfa, passwords, repo, sessions
 from keel.auth.models import LoginOut, SessionOut
 from keel.auth.tokens import code_digest, digest
 from keel.core import clock, ids
@@ -23,7 +23,7 @@ from keel.security import repo as security
 from keel.security.models import Enforcement, SecuritySettings
 from keel.security.sms import masked
 from keel.security.sms import send as send_sms
-from keel.store import audit, keys, table
+from keel.store import audit, keys
 from keel.store.change import Change
 from keel.users import repo as users
 from keel.users.models import User, UserOut, UserStatus
@@ -31,17 +31,12 @@ from keel.users.models import User, UserOut, UserStatus
 REMEMBER_ME_SECONDS = 30 * 24 * 3600
 CHALLENGE_SECONDS = 10 * 60
 SETUP_SESSION_SECONDS = 15 * 60
-PASSWORD_CHANGE_LINK = "password_reset"  # noqa: S105 - a link purpose
 CHANGE_LINK_SECONDS = 15 * 60
 METHOD_ORDER = ("totp", "sms", "email")
 
 
 def _bad_credentials() -> KeelError:
     return KeelError(ErrorCode.AUTH_001, "Invalid e-mail or password")
-
-
-def _fetch(keys_: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
-    return {(i["PK"], i["SK"]): i for i in table.batch_get(keys_)}
 
 
 def _failure_audit(user: User, meta: RequestMeta, event_type: str, **details: Any) -> None:
@@ -61,6 +56,15 @@ def _failure_audit(user: User, meta: RequestMeta, event_type: str, **details: An
     )
 
 
+def _commit_refused_login(change: Change, user: User, event_type: str) -> None:
+    """A login that is refused but leaves something behind (a token to continue with): its writes
+    and its failure audit record, together."""
+    change.audit(
+        "auth.login", event_type=event_type, target_type="user", target_id=user.user_id, result="failure"
+    )
+    change.commit()
+
+
 def login(  # noqa: PLR0912, PLR0915 - the login rules read best in order, in one place
     email: str, password: str, meta: RequestMeta, *, remember_me: bool = False, method: str | None = None
 ) -> LoginOut:
@@ -69,7 +73,7 @@ def login(  # noqa: PLR0912, PLR0915 - the login rules read best in order, in on
         lockout.lockout_key(email),
         lockout.ip_key(meta.ip),
     )
-    first = _fetch([email_key, lock_key, ip_key])
+    first = repo.fetch([email_key, lock_key, ip_key])
     lockout.check_ip(first.get(ip_key))
     owner = first.get(email_key)
     user: User | None = None
@@ -81,7 +85,7 @@ def login(  # noqa: PLR0912, PLR0915 - the login rules read best in order, in on
         user_key = (tenant_pk, keys.user_sk(owner["user_id"]))
         settings_key = security.settings_key(owner["tenant_id"])
         places_key = (tenant_pk, keys.known_places_sk(owner["user_id"]))
-        second = _fetch([user_key, settings_key, places_key])
+        second = repo.fetch([user_key, settings_key, places_key])
         raw_user = second.get(user_key) or {}
         user = users.from_item(raw_user) if raw_user else None
         settings = security.from_item(second.get(settings_key))
@@ -161,17 +165,10 @@ def _expired(user: User, meta: RequestMeta) -> KeelError:
         change.tx,
         tenant_id=user.tenant_id,
         user_id=user.user_id,
-        purpose=PASSWORD_CHANGE_LINK,
+        purpose=links.PASSWORD_RESET,
         ttl_seconds=CHANGE_LINK_SECONDS,
     )
-    change.audit(
-        "auth.login",
-        event_type="password_expired",
-        target_type="user",
-        target_id=user.user_id,
-        result="failure",
-    )
-    change.commit()
+    _commit_refused_login(change, user, "password_expired")
     return KeelError(
         ErrorCode.AUTH_007,
         "Password expired: set a new one with reset_password and this token",
@@ -203,14 +200,7 @@ def _setup_required(user: User, meta: RequestMeta) -> KeelError:
         idle_seconds=SETUP_SESSION_SECONDS,
         extra={"scope": sessions.SETUP_SCOPE},
     )
-    change.audit(
-        "auth.login",
-        event_type="2fa_setup_required",
-        target_type="user",
-        target_id=user.user_id,
-        result="failure",
-    )
-    change.commit()
+    _commit_refused_login(change, user, "2fa_setup_required")
     return KeelError(
         ErrorCode.AUTH_005,
         "Two-factor authentication is required: enrol with this setup token, then log in again",
@@ -283,18 +273,17 @@ def _mask_email(email: str) -> str:
 
 
 def mfa_item(user: User, method: str) -> dict[str, Any] | None:
-    return table.get(keys.tenant_pk(user.tenant_id), keys.mfa_sk(user.user_id, method), consistent=True)
+    return repo.for_tenant(user.tenant_id).factor(user.user_id, method)
 
 
 def verify_2fa(challenge_token: str, code: str, method: str | None, meta: RequestMeta) -> LoginOut:
-    pk, sk = keys.challenge_pk(digest(challenge_token)), keys.CHALLENGE_SK
-    challenge = table.get(pk, sk, consistent=True)
+    (pk, sk), challenge = repo.challenge(digest(challenge_token))
     if not challenge:
         raise mfa.wrong_code()
     if int(challenge.get("attempts", 0)) >= mfa.MAX_ATTEMPTS:
-        table.delete(pk, sk)
+        repo.drop((pk, sk))
         raise mfa.too_many()
-    user = users.get(challenge["tenant_id"], challenge["user_id"], consistent=True)
+    user = users.for_tenant(challenge["tenant_id"]).get(challenge["user_id"], consistent=True)
     if user is None or user.status is not UserStatus.ACTIVE:
         raise mfa.wrong_code()
     method = method or challenge["method"]
@@ -314,7 +303,7 @@ def verify_2fa(challenge_token: str, code: str, method: str | None, meta: Reques
         else:
             raise mfa.wrong_code()
         change.tx.delete(pk, sk, condition="attribute_exists(PK)", on_fail=mfa.wrong_code())
-        second = _fetch(
+        second = repo.fetch(
             [
                 security.settings_key(user.tenant_id),
                 (keys.tenant_pk(user.tenant_id), keys.known_places_sk(user.user_id)),
@@ -338,7 +327,7 @@ def verify_2fa(challenge_token: str, code: str, method: str | None, meta: Reques
         attempts = mfa.count_attempt(pk, sk)
         _failure_audit(user, meta, "2fa_failed", method=method, attempts=attempts)
         if attempts >= mfa.MAX_ATTEMPTS:
-            table.delete(pk, sk)
+            repo.drop((pk, sk))
             raise mfa.too_many() from exc
         raise
 
@@ -440,7 +429,7 @@ def logout(principal: Principal, token: str) -> None:
 def refresh(principal: Principal, token: str) -> SessionOut:
     """A new token for the same session window: idle timer reset, absolute end unchanged."""
     item = sessions.load(token)
-    user = users.get(principal.tenant_id, principal.user_id)
+    user = users.for_tenant(principal.tenant_id).get(principal.user_id)
     if user is None or user.status is not UserStatus.ACTIVE:
         raise KeelError(ErrorCode.AUTH_004, "Session expired or invalid")
     change = Change(principal)
@@ -481,7 +470,7 @@ def activate(token: str, password: str, meta: RequestMeta) -> LoginOut:
     change = Change(Principal.system())
     link = links.redeem(change.tx, token, links.ACTIVATION)
     passwords.validate_new(password, tenant_id=link["tenant_id"], user_id=link["user_id"])
-    user = users.get(link["tenant_id"], link["user_id"], consistent=True)
+    user = users.for_tenant(link["tenant_id"]).get(link["user_id"], consistent=True)
     if user is None or user.status is not UserStatus.PENDING_ACTIVATION:
         raise KeelError(ErrorCode.SAAS_012, "This link is invalid, used or expired")
     actor = Principal(
@@ -489,22 +478,17 @@ def activate(token: str, password: str, meta: RequestMeta) -> LoginOut:
     )
     change.principal = actor
     now = clock.iso()
-    index_expr, index_values = users.status_index_set(user, UserStatus.ACTIVE)  # list indexes follow
-    change.tx.update(
-        keys.tenant_pk(user.tenant_id),
-        keys.user_sk(user.user_id),
-        "SET #s = :active, password_hash = :h, password_changed_at = :now, updated_at = :now,"
-        " password_strength = :st, " + index_expr,
-        names={"#s": "status"},
-        values={
-            **index_values,
-            ":active": UserStatus.ACTIVE.value,
-            ":pending": UserStatus.PENDING_ACTIVATION.value,
-            ":h": passwords.hash_password(password),
-            ":now": now,
-            ":st": passwords.strength(password),
+    users.for_tenant(user.tenant_id).move_status(  # the list indexes follow
+        change.tx,
+        user,
+        UserStatus.ACTIVE,
+        fields={
+            "password_hash": passwords.hash_password(password),
+            "password_changed_at": now,
+            "updated_at": now,
+            "password_strength": passwords.strength(password),
         },
-        condition="#s = :pending",
+        on_fail=KeelError(ErrorCode.SAAS_011),
     )
     change.audit("auth.activate", event_type="account_activated", target_type="user", target_id=user.user_id)
     change.commit()

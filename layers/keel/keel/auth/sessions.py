@@ -8,18 +8,18 @@ permissions come from code; a custom role costs one more read, never a cache.
 
 from __future__ import annotations
 
-from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
+from keel.auth import repo
 from keel.auth.tokens import digest
 from keel.core import clock, ids
 from keel.core.config import settings
 from keel.core.errors import ErrorCode, KeelError
 from keel.core.principal import Principal, RequestMeta
 from keel.roles.resolve import permissions_for
-from keel.store import keys, table
-from keel.store.table import Tx
+from keel.store import keys
+from keel.store.change import Tx
 
 TOKEN_PREFIX = "kls_"  # noqa: S105 - a prefix that makes leaked tokens easy to spot, not a secret
 LAST_SEEN_GRANULARITY = 60  # write last activity at most once a minute
@@ -121,7 +121,7 @@ def _live(item: dict[str, Any] | None) -> dict[str, Any]:
 
 def load(token: str) -> dict[str, Any]:
     """The live session item of a token, or AUTH_004."""
-    return _live(table.get(keys.session_pk(digest(token)), keys.SESSION_SK))
+    return _live(repo.session(digest(token)))
 
 
 def authenticate(token: str, meta: RequestMeta) -> Principal:
@@ -154,14 +154,7 @@ def _touch(item: dict[str, Any]) -> None:
     now = clock.epoch()
     if now - int(item["last_seen"]) < LAST_SEEN_GRANULARITY:
         return
-    with suppress(KeelError):  # a concurrent request already moved it, or the session just ended
-        table.update(
-            item["PK"],
-            item["SK"],
-            "SET last_seen = :now",
-            condition="attribute_exists(PK) AND last_seen < :now",
-            values={":now": now},
-        )
+    repo.touch_session(item, now)
 
 
 def is_live(item: dict[str, Any]) -> bool:
@@ -177,7 +170,7 @@ def end(tx: Tx, item: dict[str, Any]) -> None:
 
 
 def for_user(tenant_id: str, user_id: str) -> list[dict[str, Any]]:
-    return list(table.query_all(keys.user_sessions_index_pk(tenant_id, user_id), index="GSI1"))
+    return repo.for_tenant(tenant_id).sessions_of(user_id)
 
 
 def end_all_for_user(tx: Tx, tenant_id: str, user_id: str, *, keep: str | None = None) -> int:

@@ -7,7 +7,7 @@ numbers extend it for cases the guide does not name. Every code has one HTTP sta
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import Any
 
 
@@ -32,6 +32,10 @@ class ErrorCode(Enum):
     SAAS_011 = CodeInfo(409, "Conflict with current state", "Reload the resource and retry")
     SAAS_012 = CodeInfo(410, "Link expired or revoked", "Ask for a new link")
     SAAS_013 = CodeInfo(404, "Tenant not found", "Verify the tenant ID")
+    SAAS_014 = CodeInfo(404, "Role not found", "Verify the role name or create the role")
+    SAAS_015 = CodeInfo(404, "Invitation not found", "Verify the invitation ID")
+    SAAS_016 = CodeInfo(404, "Session not found", "Verify the session ID")
+    SAAS_017 = CodeInfo(404, "Impersonation not found", "Verify the impersonation ID")
     AUTH_001 = CodeInfo(401, "Invalid credentials", "Verify credentials or reset password")
     AUTH_002 = CodeInfo(423, "Account locked", "Unlock account or wait for auto-unlock")
     AUTH_003 = CodeInfo(403, "Account suspended", "Contact administrator")
@@ -52,6 +56,9 @@ class ErrorCode(Enum):
     API_010 = CodeInfo(413, "Payload too large", "Send at most 256 KB")
     API_011 = CodeInfo(409, "Idempotency key reused", "Use a new Idempotency-Key for a new request")
     API_012 = CodeInfo(415, "Unsupported media type", "Send application/json")
+    API_013 = CodeInfo(
+        409, "Answer not replayable", "The first answer held a credential; send a new Idempotency-Key"
+    )
 
     @property
     def status(self) -> int:
@@ -84,9 +91,31 @@ class KeelError(Exception):
         return self.code.status
 
 
-def not_found(what: str = "Resource") -> KeelError:
-    """Missing and other-tenant resources answer the same, so nothing leaks."""
-    return KeelError(ErrorCode.API_006, f"{what} not found")
+class Kind(StrEnum):
+    """The kinds of thing a request can name by id. Each has one not-found code (`NOT_FOUND`)."""
+
+    TENANT = "Tenant"
+    USER = "User"
+    ROLE = "Role"
+    INVITATION = "Invitation"
+    SESSION = "Session"
+    IMPERSONATION = "Impersonation"
+
+
+# One code per kind; API_006 is kept for a path that matches no route.
+NOT_FOUND: dict[Kind, ErrorCode] = {
+    Kind.TENANT: ErrorCode.SAAS_013,
+    Kind.USER: ErrorCode.SAAS_002,
+    Kind.ROLE: ErrorCode.SAAS_014,
+    Kind.INVITATION: ErrorCode.SAAS_015,
+    Kind.SESSION: ErrorCode.SAAS_016,
+    Kind.IMPERSONATION: ErrorCode.SAAS_017,
+}
+
+
+def not_found(kind: Kind) -> KeelError:
+    """The one not-found error of a kind. Missing and other-tenant items answer the same (no leak)."""
+    return KeelError(NOT_FOUND[kind], f"{kind.value} not found")
 
 
 def invalid(field: str, message: str) -> KeelError:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from keel.core.errors import ErrorCode, KeelError, not_found
+from keel.core.errors import ErrorCode, KeelError, Kind, not_found
 from keel.core.permissions import SUPER_ADMIN, Permission
 
 PLATFORM_TENANT = "platform"
@@ -38,6 +38,11 @@ class Principal:
         return self.role == SUPER_ADMIN and self.tenant_id == PLATFORM_TENANT and self.kind != "impersonation"
 
     @property
+    def is_platform_staff(self) -> bool:
+        """Anyone of the platform tenant (super admin, support, billing, on-call), not impersonating."""
+        return self.tenant_id == PLATFORM_TENANT and self.kind != "impersonation"
+
+    @property
     def actor(self) -> str:
         return self.actor_id or self.user_id
 
@@ -53,15 +58,16 @@ class Principal:
             raise KeelError(ErrorCode.SAAS_001, f"Missing permission {permission}")
 
     def tenant_scope(self, tenant_id: str | None) -> str:
-        """The tenant a call works on: a super admin may name any; everyone else gets their own.
+        """The tenant a call works on: platform staff may name any (their role's permissions still
+        apply there); everyone else gets their own.
 
         Naming another tenant answers 404 (never 403), so ids of other tenants leak nothing.
         """
         if tenant_id is None or tenant_id == self.tenant_id:
             return self.tenant_id
-        if self.is_super_admin:
+        if self.is_platform_staff:
             return tenant_id
-        raise not_found("Tenant")
+        raise not_found(Kind.TENANT)
 
     def with_meta(self, meta: RequestMeta) -> Principal:
         return replace(self, meta=meta)

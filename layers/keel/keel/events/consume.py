@@ -7,37 +7,16 @@ the redelivered message is processed again; a finished one is skipped for seven 
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import cache
 from typing import Any
 
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
+from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from keel.core import aws
-from keel.core.config import settings
-from keel.store import keys
+from keel.store.idempotency import persistence
 from keel.store.outbox import DomainEvent
 
 RETENTION_SECONDS = 7 * 24 * 3600
-
-
-@cache
-def _persistence(consumer: str) -> DynamoDBPersistenceLayer:
-    return DynamoDBPersistenceLayer(
-        table_name=settings().table_name,
-        key_attr="PK",
-        sort_key_attr="SK",
-        static_pk_value=keys.idempotency_pk(consumer),
-        expiry_attr="expires_at",
-        boto3_client=aws.client("dynamodb"),
-    )
-
-
-aws.on_reset(_persistence.cache_clear)
 
 
 class Consumer:
@@ -60,7 +39,7 @@ class Consumer:
             self._wrapped = idempotent_function(
                 run,
                 data_keyword_argument="event",
-                persistence_store=_persistence(self.name),
+                persistence_store=persistence(self.name),
                 config=self.config,
                 key_prefix=self.name,
             )

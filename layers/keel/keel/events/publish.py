@@ -7,20 +7,17 @@ for a call) and returns the ids SNS did not accept, so the caller retries exactl
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import suppress
 from datetime import timedelta
 from typing import Any
 
 from keel.core import aws, clock, ids
 from keel.core.config import settings
-from keel.core.errors import KeelError
 from keel.core.observability import logger
-from keel.store import keys, table
+from keel.events import repo
 from keel.store.outbox import DomainEvent, event_from_item
 
 BATCH_ENTRIES = 10  # SNS PublishBatch's maximum
 BATCH_BYTES = 256 * 1024  # SNS's limit for the messages and attributes of one call
-EXISTS = "attribute_exists(PK)"
 
 
 def _entry(n: int, event: DomainEvent) -> dict[str, Any]:
@@ -82,44 +79,12 @@ def publish_many(events: list[DomainEvent]) -> set[str]:
     return failed
 
 
-MARK = "SET published_at = :now REMOVE GSI1PK, GSI1SK"
-
-
-def mark_published(event_id: str) -> None:
-    """Takes the item out of the pending index; publishing again later is harmless."""
-    with suppress(KeelError):  # the item has expired or was reaped: nothing left to mark
-        table.update(
-            keys.outbox_pk(event_id), keys.OUTBOX_SK, MARK, values={":now": clock.iso()}, condition=EXISTS
-        )
-
-
-def mark_published_many(event_ids: list[str]) -> set[str]:
-    """Marks events published, up to 100 in one TransactWriteItems; returns the ids left unmarked.
-
-    A refused transaction (an item expired or reaped, a concurrent write) falls back to one
-    update per item for its chunk, so one missing item does not leave the others pending.
-    """
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    unmarked: set[str] = set()
-    for start in range(0, len(event_ids), table.MAX_TX_ITEMS):
-        chunk = event_ids[start : start + table.MAX_TX_ITEMS]
-        tx = table.Tx()
-        for event_id in chunk:
-            tx.update(
-                keys.outbox_pk(event_id), keys.OUTBOX_SK, MARK, values={":now": clock.iso()}, condition=EXISTS
-            )
-        try:
-            tx.commit()
-            continue
-        except (KeelError, BotoCoreError, ClientError):
-            logger.info("marking one by one", extra={"size": len(chunk)})
-        for event_id in chunk:
-            try:
-                mark_published(event_id)
-            except (BotoCoreError, ClientError):
-                unmarked.add(event_id)
-    return unmarked
+def publish_and_mark(events: list[DomainEvent]) -> set[str]:
+    """Publishes `events` and marks those SNS accepted (`repo.mark_published_many`); returns the
+    ids to retry: refused by SNS, or published but left unmarked."""
+    refused = publish_many(events)
+    published = [event.id for event in events if event.id not in refused]
+    return refused | repo.mark_published_many(published)
 
 
 def sweep_pending(older_than: timedelta = timedelta(minutes=2), limit: int = 500) -> int:
@@ -128,14 +93,9 @@ def sweep_pending(older_than: timedelta = timedelta(minutes=2), limit: int = 500
     done = 0
     cursor: str | None = None
     while done < limit:
-        page = table.query(
-            keys.OUTBOX_PENDING_INDEX_PK, index="GSI1", sk_between=("evt_0", f"evt_{cutoff}"), cursor=cursor
-        )
-        events = [event_from_item(item) for item in page.items]
-        failed = publish_many(events)
-        published = [event.id for event in events if event.id not in failed]
-        done += len(published) - len(mark_published_many(published))
-        if not page.next_cursor:
+        items, cursor = repo.pending_page(f"evt_{cutoff}", cursor)
+        events = [event_from_item(item) for item in items]
+        done += len(events) - len(publish_and_mark(events))
+        if not cursor:
             break
-        cursor = page.next_cursor
     return done

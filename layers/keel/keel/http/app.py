@@ -17,28 +17,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from keel.core.config import settings
 from keel.core.errors import ErrorCode, KeelError
 from keel.core.observability import logger, metrics, tracer
-from keel.core.principal import Principal, RequestMeta
-from keel.http import idempotency
+from keel.core.principal import Principal
+from keel.http import idempotency, pipeline
+from keel.http.auth import PRINCIPAL
 from keel.http.errors import error_response, from_keel_error, validation_details
-
-PRINCIPAL = "principal"
-
-
-def request_meta(app: APIGatewayHttpResolver) -> RequestMeta:
-    event = app.current_event
-    ctx = event.request_context
-    headers = event.headers or {}
-    country = headers.get("cloudfront-viewer-country") or headers.get("x-country")
-    return RequestMeta(
-        ip=(ctx.http.source_ip or "").split("/")[0] or None,
-        user_agent=ctx.http.user_agent,
-        request_id=ctx.request_id,
-        country=country.upper() if country else None,
-    )
 
 
 def principal(app: APIGatewayHttpResolver) -> Principal:
-    """The caller, set by the route's `requires(...)` middleware."""
+    """The caller, authenticated by the pipeline as the route's `requires(...)` declares."""
     found = app.context.get(PRINCIPAL)
     if not isinstance(found, Principal):  # a route without `requires` asked for one: a bug
         raise KeelError(ErrorCode.API_008, "Route has no authentication")
@@ -68,7 +54,9 @@ def allowed_methods(path: str) -> set[str]:
 
 
 def create_app() -> APIGatewayHttpResolver:
+    """authenticate -> authorise -> validate -> idempotency -> handler (see `keel.http.pipeline`)."""
     app = APIGatewayHttpResolver(enable_validation=True)
+    pipeline.install(app)
     app.use(middlewares=[idempotency.middleware])
 
     def request_id() -> str | None:

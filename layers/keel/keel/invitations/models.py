@@ -8,7 +8,7 @@ from pydantic import ConfigDict, Field
 
 from keel.core.email import Email
 from keel.core.model import Model
-from keel.users.models import ROLE_PATTERN
+from keel.roles.models import ROLE_PATTERN
 
 InvitationStatus = Literal["pending", "accepted", "expired", "revoked"]
 

@@ -4,24 +4,21 @@ the tenant's policy and activates the account at once: the link proved the addre
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 from keel.auth import links, passwords
 from keel.core import clock, ids
-from keel.core.errors import ErrorCode, KeelError, not_found
+from keel.core.errors import ErrorCode, KeelError, Kind, not_found
 from keel.core.pagination import Page
 from keel.core.permissions import Permission
 from keel.core.principal import Principal
 from keel.invitations import repo
 from keel.invitations.models import Invitation, InvitationAccept, InvitationCreate, InvitationOut
 from keel.roles import service as roles
-from keel.store import keys, table
-from keel.store.change import Change
-from keel.store.table import Tx
+from keel.store import keys
+from keel.store.change import Change, Tx
 from keel.tenants import repo as tenants
 from keel.users import repo as users
 from keel.users.models import User, UserOut, UserStatus
-from keel.users.service import count_new_user
 
 DAY = 24 * 3600
 
@@ -41,8 +38,20 @@ def _gone() -> KeelError:
     return KeelError(ErrorCode.SAAS_012, "This invitation is invalid, revoked, used or expired")
 
 
+def _has_account(*, elsewhere: bool) -> KeelError:
+    """Told only to the invitee (who holds the link): one address, one account, one organisation."""
+    if not elsewhere:
+        return KeelError(ErrorCode.SAAS_011, "This address already has an account here; sign in with it")
+    return KeelError(
+        ErrorCode.SAAS_011,
+        "This address already has an account with another organisation, and an address can belong "
+        "to one organisation only. Sign in with that account, or ask the inviter to invite another "
+        "address.",
+    )
+
+
 def _tenant_name(tenant_id: str) -> str | None:
-    tenant = tenants.get(tenant_id)
+    tenant = tenants.for_tenant(tenant_id).get()
     return tenant.name if tenant else None
 
 
@@ -77,10 +86,7 @@ def _drop_guard(tx: Tx, inv: Invitation) -> None:
 
 
 def _revoke_link(tx: Tx, inv: Invitation) -> None:
-    pointer = table.get(keys.tenant_pk(inv.tenant_id), keys.user_link_sk(inv.user_id, repo.PURPOSE))
-    if pointer:
-        tx.delete(keys.link_token_pk(pointer["token_hash"]), keys.LINK_SK)
-        tx.delete(pointer["PK"], pointer["SK"])
+    links.revoke(tx, tenant_id=inv.tenant_id, user_id=inv.user_id, purpose=links.INVITATION)
 
 
 def create(principal: Principal, tenant_id: str | None, body: InvitationCreate) -> InvitationOut:
@@ -89,13 +95,14 @@ def create(principal: Principal, tenant_id: str | None, body: InvitationCreate) 
     roles.assignable(principal, scoped, body.role)
     email = str(body.email)
     found = users.lookup_email(email)
-    if found:
-        where = "in this tenant" if found[0] == scoped else "on the platform"
+    if found and found[0] == scoped:
         raise KeelError(
             ErrorCode.SAAS_011,
-            f"This address already has an account {where}",
+            "This address already has an account in this tenant",
             details=[{"field": "email", "message": "already has an account"}],
         )
+    # An account in another tenant is answered exactly like a new address (same read, same write,
+    # same mail): the inviter learns nothing; only the invitee is told, when they accept.
     ulid = ids.ulid()
     expires = clock.epoch() + body.expires_in_days * DAY
     inv = Invitation(
@@ -136,36 +143,15 @@ def list_invitations(
     """One Query per page; `expired` is a pending invitation past its end (a filter on the page)."""
     principal.require(Permission.INVITATIONS_MANAGE)
     scoped = principal.tenant_scope(tenant_id)
-    query: dict[str, Any] = {
-        "sk_prefix": keys.INVITATION_SK_PREFIX,
-        "limit": limit,
-        "cursor": cursor,
-        "newest_first": True,
-    }
-    now = clock.epoch()
-    if status == "pending":
-        query.update(
-            filter_expression="#s = :p AND expires_epoch > :now", values={":p": "pending", ":now": now}
-        )
-    elif status == "expired":
-        query.update(
-            filter_expression="#s = :p AND expires_epoch <= :now", values={":p": "pending", ":now": now}
-        )
-    elif status:
-        query.update(filter_expression="#s = :x", values={":x": status})
-    if status:
-        query["names"] = {"#s": "status"}
-    page = table.query(keys.tenant_pk(scoped), **query)
-    return Page[InvitationOut](
-        items=[repo.out(repo.from_item(i)) for i in page.items], next_cursor=page.next_cursor
-    )
+    items, next_cursor = repo.for_tenant(scoped).page(status, limit, cursor)
+    return Page[InvitationOut](items=[repo.out(i) for i in items], next_cursor=next_cursor)
 
 
 def _load(principal: Principal, tenant_id: str | None, invitation_id: str) -> Invitation:
     scoped = principal.tenant_scope(tenant_id)
-    inv = repo.get(scoped, invitation_id, consistent=True)
+    inv = repo.for_tenant(scoped).get(invitation_id, consistent=True)
     if inv is None:
-        raise not_found("Invitation")
+        raise not_found(Kind.INVITATION)
     return inv
 
 
@@ -255,10 +241,13 @@ def accept(body: InvitationAccept, principal: Principal) -> UserOut:
     """The invitee sets a password (tenant policy) and the account is active at once (410 if the
     invitation is expired, revoked or already used)."""
     change = Change(principal)
-    link = links.redeem(change.tx, body.token, repo.PURPOSE)
-    inv = repo.get(link["tenant_id"], keys.invitation_id_for(link["user_id"]), consistent=True)
+    link = links.redeem(change.tx, body.token, links.INVITATION)
+    inv = repo.for_tenant(link["tenant_id"]).get(keys.invitation_id_for(link["user_id"]), consistent=True)
     if inv is None or repo.current_status(inv) != "pending":
         raise _gone()
+    owner = users.lookup_email(inv.email)
+    if owner:
+        raise _has_account(elsewhere=owner[0] != inv.tenant_id)
     passwords.validate_new(body.password, tenant_id=inv.tenant_id, user_id=inv.user_id)
     if roles.find(inv.tenant_id, inv.role) is None:
         raise KeelError(
@@ -285,7 +274,7 @@ def accept(body: InvitationAccept, principal: Principal) -> UserOut:
         permissions=frozenset(),
         meta=principal.meta,
     )
-    count_new_user(change.tx, inv.tenant_id)
+    tenants.for_tenant(inv.tenant_id).take_seat(change.tx)
     users.add_new_user(change.tx, user)
     change.tx.update(
         keys.tenant_pk(inv.tenant_id),

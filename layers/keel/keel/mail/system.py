@@ -3,124 +3,56 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from keel.auth import links
 from keel.auth import mailers as identity_mail
 from keel.core import clock
 from keel.core.config import settings
 from keel.core.observability import logger
-from keel.core.principal import Principal
 from keel.mail.sender import Mail, send
-from keel.store import keys
-from keel.store.change import Change
 from keel.store.outbox import DomainEvent
 from keel.users import repo as users
-from keel.users.models import UserStatus
 
 
 def welcome_admin(event: DomainEvent) -> None:
     """tenant.created: the first admin gets a welcome with their activation link."""
-    tenant_id, user_id = event.data["tenant_id"], event.data["admin_user_id"]
-    user, pointer = users.get_with_item(tenant_id, user_id, keys.user_link_sk(user_id, links.ACTIVATION))
-    if user is None or user.status is not UserStatus.PENDING_ACTIVATION:
-        logger.info("activation mail not needed", extra={"user_id": user_id})
-        return
-    change = Change(Principal.system(tenant_id, "mailer"))
-    token = links.issue(
-        change.tx,
-        tenant_id=tenant_id,
-        user_id=user_id,
-        purpose=links.ACTIVATION,
-        ttl_seconds=settings().activation_link_seconds,
-        pointer=pointer,
+    name = event.data.get("name", "")
+    identity_mail.send_activation(
+        event.data["tenant_id"],
+        event.data["admin_user_id"],
+        subject=f"Welcome to Keel: activate your {name} account".replace("  ", " "),
+        intro=f"An account was created for you as the administrator of {name or 'your organisation'}.\n",
     )
-    change.audit(
-        "user.activation_sent",
-        event_type="activation_sent",
-        tenant_id=tenant_id,
-        target_type="user",
-        target_id=user_id,
-    )
-    change.commit()
-    link = f"{settings().public_base_url}/activate?token={token}"
-    send(
-        Mail(
-            to=user.email,
-            subject=f"Welcome to Keel: activate your {event.data.get('name', '')} account".strip(),
-            text=(
-                f"Hello {user.name},\n\n"
-                "An account was created for you as the administrator of "
-                f"{event.data.get('name', 'your organisation')}.\n"
-                "Activate it and choose your password here (the link works once and expires in 7 days):\n\n"
-                f"{link}\n\n"
-                "Through the API: POST /auth/activate with the token and your new password.\n"
-            ),
-        )
-    )
-    logger.info("activation mail sent", extra={"user_id": user_id, "tenant_id": tenant_id})
 
 
 # --- users and invitations (issue 4) ----------------------------------------------------------
 
 
-def _issue_link(
-    tenant_id: str, user_id: str, purpose: str, ttl_seconds: int, action: str, pointer: Any = None
-) -> str:
-    """`pointer`: the user's current link of `purpose`, read with the user (None: there is none)."""
-    change = Change(Principal.system(tenant_id, "mailer"))
-    token = links.issue(
-        change.tx,
-        tenant_id=tenant_id,
-        user_id=user_id,
-        purpose=purpose,
-        ttl_seconds=ttl_seconds,
-        pointer=pointer,
-    )
-    change.audit(
-        action,
-        event_type=action.rsplit(".", maxsplit=1)[-1],
-        tenant_id=tenant_id,
-        target_type="user",
-        target_id=user_id,
-    )
-    change.commit()
-    return token
-
-
 def activate_created_user(event: DomainEvent) -> None:
-    """user.created (by an admin): the new user gets an activation link."""
-    tenant_id, user_id = event.data["tenant_id"], event.data["user_id"]
-    user, pointer = users.get_with_item(tenant_id, user_id, keys.user_link_sk(user_id, links.ACTIVATION))
-    if user is None or user.status is not UserStatus.PENDING_ACTIVATION:
-        return
-    ttl = settings().activation_link_seconds
-    token = _issue_link(tenant_id, user_id, links.ACTIVATION, ttl, "user.activation_sent", pointer)
-    send(
-        Mail(
-            to=user.email,
-            subject="Your Keel account: activate it",
-            text=(
-                f"Hello {user.name},\n\nAn account was created for you. Activate it and choose your password "
-                f"here (the link works once and expires in {ttl // 86400} days):\n\n"
-                f"{settings().public_base_url}/activate?token={token}\n\n"
-                "Through the API: POST /auth/activate with the token and your new password.\n"
-            ),
-        )
+    """user.created (by an admin or an accepted invitation): a pending user gets an activation link."""
+    identity_mail.send_activation(
+        event.data["tenant_id"],
+        event.data["user_id"],
+        subject="Your Keel account: activate it",
+        intro="An account was created for you.\n",
     )
-    logger.info("activation mail sent", extra={"user_id": user_id, "tenant_id": tenant_id})
 
 
 def verify_new_email(event: DomainEvent) -> None:
     """user.email_change_requested: a confirmation link goes to the new address."""
-    from keel.users.service import EMAIL_CHANGE, EMAIL_CHANGE_SECONDS
+    from keel.users.service import EMAIL_CHANGE_SECONDS
 
     tenant_id, user_id = event.data["tenant_id"], event.data["user_id"]
-    user, pointer = users.get_with_item(tenant_id, user_id, keys.user_link_sk(user_id, EMAIL_CHANGE))
+    user, pointer = users.for_tenant(tenant_id).get_with_link(user_id, links.EMAIL_CHANGE)
     if user is None or not user.pending_email:
         return
-    token = _issue_link(
-        tenant_id, user_id, EMAIL_CHANGE, EMAIL_CHANGE_SECONDS, "user.email_change_sent", pointer
+    token = links.issue_audited(
+        tenant_id=tenant_id,
+        user_id=user_id,
+        purpose=links.EMAIL_CHANGE,
+        ttl_seconds=EMAIL_CHANGE_SECONDS,
+        action="user.email_change_sent",
+        pointer=pointer,
     )
     send(
         Mail(
@@ -140,13 +72,17 @@ def send_invitation(event: DomainEvent) -> None:
     from keel.invitations import repo as invitations
 
     tenant_id, invitation_id = event.data["tenant_id"], event.data["invitation_id"]
-    invitation = invitations.get(tenant_id, invitation_id)
+    invitation = invitations.for_tenant(tenant_id).get(invitation_id)
     if invitation is None or invitations.current_status(invitation) != "pending":
         logger.info("invitation mail not needed", extra={"invitation_id": invitation_id})
         return
     ttl = invitation.expires_epoch - clock.epoch()
-    token = _issue_link(
-        tenant_id, invitation.user_id, invitations.PURPOSE, ttl, "invitation.sent", links.READ
+    token = links.issue_audited(
+        tenant_id=tenant_id,
+        user_id=invitation.user_id,
+        purpose=links.INVITATION,
+        ttl_seconds=ttl,
+        action="invitation.sent",
     )
     send(
         Mail(

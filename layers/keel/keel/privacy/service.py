@@ -15,17 +15,18 @@ from typing import Any
 
 from keel.auth import sessions
 from keel.core import clock, ids
-from keel.core.errors import ErrorCode, KeelError
+from keel.core.errors import ErrorCode, KeelError, Kind, not_found
 from keel.core.pagination import Page
 from keel.core.permissions import Permission
 from keel.core.principal import Principal
+from keel.privacy import repo
 from keel.privacy.models import DeletionLogEntry, DeletionRequest, UserDataExport
-from keel.store import audit, keys, table
-from keel.store.change import Change
-from keel.store.table import Tx
+from keel.store import audit, keys
+from keel.store.change import Change, Tx
+from keel.tenants import repo as tenants
 from keel.users import repo as users
 from keel.users.models import UserStatus
-from keel.users.service import _guard_last_super_admin, load, require_self_or, user_not_found
+from keel.users.service import guard_last_super_admin, load, require_self_or
 
 STEPS = ("notifications", "sessions", "tokens", "two_factor", "other", "invitation", "audit", "profile")
 CHUNK = 90  # writes per transaction, leaving room for the progress update
@@ -58,16 +59,11 @@ def _step_of(kind: str) -> str:
 
 
 def _parts(tenant_id: str, user_id: str) -> list[dict[str, Any]]:
-    return list(table.query_all(keys.tenant_pk(tenant_id), sk_prefix=keys.user_sk(user_id) + "#"))
+    return repo.for_tenant(tenant_id).user_parts(user_id)
 
 
 def _audit_records(tenant_id: str, user_id: str) -> list[dict[str, Any]]:
-    pk = keys.audit_user_index_pk(tenant_id, user_id)
-    found = {i["SK"]: i for i in table.query_all(pk, index="GSI1")}
-    found.update({i["SK"]: i for i in table.query_all(pk, index="GSI2")})
-    findings = keys.suspicious_user_index_pk(tenant_id, user_id)  # security findings hold IPs too
-    found.update({i["SK"]: i for i in table.query_all(findings, index="GSI1")})
-    return [found[k] for k in sorted(found)]
+    return repo.for_tenant(tenant_id).records_about(user_id)
 
 
 # export -------------------------------------------------------------------------------------
@@ -76,10 +72,9 @@ def _audit_records(tenant_id: str, user_id: str) -> list[dict[str, Any]]:
 def export(principal: Principal, tenant_id: str | None, user_id: str) -> UserDataExport:
     require_self_or(principal, user_id, Permission.DATA_REQUESTS)
     user = load(principal, tenant_id, user_id)
-    profile = table.get(keys.tenant_pk(user.tenant_id), keys.user_sk(user_id)) or {}
-    invitation = table.get(
-        keys.tenant_pk(user.tenant_id), keys.invitation_sk(keys.invitation_id_for(user_id))
-    )
+    stored = repo.for_tenant(user.tenant_id)
+    profile = stored.stored_user(user_id) or {}
+    invitation = stored.stored_invitation(user_id)
     result = UserDataExport(
         exported_at=clock.iso(),
         tenant_id=user.tenant_id,
@@ -107,7 +102,7 @@ def export(principal: Principal, tenant_id: str | None, user_id: str) -> UserDat
 
 
 def _progress_key(tenant_id: str, user_id: str) -> tuple[str, str]:
-    return keys.deletions_pk(tenant_id), f"PROGRESS#{user_id}"
+    return keys.deletions_pk(tenant_id), keys.deletion_progress_sk(user_id)
 
 
 def _run_chunks(tenant_id: str, user_id: str, step: str, ops: list[Callable[[Tx], None]]) -> None:
@@ -157,15 +152,14 @@ def _step_ops(step: str, tenant_id: str, user_id: str) -> list[Callable[[Tx], No
     if step == "sessions":
         return [_delete_op(s["PK"], s["SK"]) for s in sessions.for_user(tenant_id, user_id)]
     if step == "invitation":
-        sk = keys.invitation_sk(keys.invitation_id_for(user_id))
-        inv = table.get(keys.tenant_pk(tenant_id), sk)
+        inv = repo.for_tenant(tenant_id).stored_invitation(user_id)
         if not inv or inv.get("anonymised"):
             return []
 
         def blank(tx: Tx) -> None:
             tx.update(
                 keys.tenant_pk(tenant_id),
-                sk,
+                keys.invitation_sk(keys.invitation_id_for(user_id)),
                 "SET email = :e, anonymised = :t REMOVE #n",
                 names={"#n": "name"},
                 values={":e": f"erased:{user_id}", ":t": True},
@@ -185,12 +179,12 @@ def _step_ops(step: str, tenant_id: str, user_id: str) -> list[Callable[[Tx], No
 
 
 def _start(principal: Principal, tenant_id: str, user_id: str, body: DeletionRequest) -> dict[str, Any]:
-    user = users.get(tenant_id, user_id, consistent=True)
+    user = users.for_tenant(tenant_id).get(user_id, consistent=True)
     if user is None or user.status is UserStatus.DELETED:
-        raise user_not_found()
+        raise not_found(Kind.USER)
     if user_id == principal.actor:
         raise KeelError(ErrorCode.SAAS_011, "You cannot erase your own account's data this way")
-    _guard_last_super_admin(user, "erase")
+    guard_last_super_admin(user, "erase")
     pk, sk = _progress_key(tenant_id, user_id)
     marker = {
         "PK": pk,
@@ -231,9 +225,9 @@ def _start(principal: Principal, tenant_id: str, user_id: str, body: DeletionReq
 
 
 def _finish(principal: Principal, tenant_id: str, user_id: str, marker: dict[str, Any]) -> DeletionLogEntry:
-    item = table.get(keys.tenant_pk(tenant_id), keys.user_sk(user_id), consistent=True)
+    item = repo.for_tenant(tenant_id).stored_user(user_id, consistent=True)
     if item is None:
-        raise user_not_found()
+        raise not_found(Kind.USER)
     user = users.from_item(item)
     before_search = users.search_entries(user.model_copy(update={"status": UserStatus.ACTIVE}))
     counts = {step: int(marker.get(f"count_{step}", 0)) for step in STEPS if step != "profile"}
@@ -280,14 +274,12 @@ def _finish(principal: Principal, tenant_id: str, user_id: str, marker: dict[str
     for e in before_search:
         change.tx.delete(e["PK"], e["SK"])
     if user.suspension and user.suspension.until:
-        change.tx.delete(keys.SUSPENSIONS_DUE_PK, f"{user.suspension.until}#{tenant_id}#{user_id}")
-    change.tx.update(
-        keys.tenant_pk(tenant_id), keys.TENANT_SK, "ADD user_count :minus", values={":minus": -1}
-    )
+        users.for_tenant(tenant_id).remove_due_suspension(change.tx, user_id, user.suspension.until)
+    tenants.for_tenant(tenant_id).release_seat(change.tx)
     change.tx.put(
         {
             "PK": keys.deletions_pk(tenant_id),
-            "SK": f"LOG#{entry.log_id}",
+            "SK": keys.deletion_log_sk(entry.log_id),
             "entity": "deletion_log",
             **entry.model_dump(),
         }
@@ -313,12 +305,12 @@ def delete(
 ) -> DeletionLogEntry:
     principal.require(Permission.DATA_REQUESTS)
     scoped = principal.tenant_scope(tenant_id)
-    pk, sk = _progress_key(scoped, user_id)
-    marker = table.get(pk, sk, consistent=True) or _start(principal, scoped, user_id, body)
+    requests = repo.for_tenant(scoped)
+    marker = requests.progress(user_id) or _start(principal, scoped, user_id, body)
     for step in STEPS[:-1]:
         if step not in set(marker.get("done") or ()):
             _run_chunks(scoped, user_id, step, _step_ops(step, scoped, user_id))
-    marker = table.get(pk, sk, consistent=True) or marker
+    marker = requests.progress(user_id) or marker
     return _finish(principal, scoped, user_id, marker)
 
 
@@ -327,13 +319,9 @@ def list_log(
 ) -> Page[DeletionLogEntry]:
     principal.require(Permission.DATA_REQUESTS)
     scoped = principal.tenant_scope(tenant_id)
-    page = table.query(
-        keys.deletions_pk(scoped), sk_prefix="LOG#", limit=limit, cursor=cursor, newest_first=True
-    )
+    found, next_cursor = repo.for_tenant(scoped).log_page(limit, cursor)
     fields = set(DeletionLogEntry.model_fields)
     return Page[DeletionLogEntry](
-        items=[
-            DeletionLogEntry.model_validate({k: v for k, v in i.items() if k in fields}) for i in page.items
-        ],
-        next_cursor=page.next_cursor,
+        items=[DeletionLogEntry.model_validate({k: v for k, v in i.items() if k in fields}) for i in found],
+        next_cursor=next_cursor,
     )

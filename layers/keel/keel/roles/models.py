@@ -6,7 +6,8 @@ from pydantic import ConfigDict, Field
 
 from keel.core.model import Model
 from keel.core.permissions import Permission
-from keel.users.models import ROLE_PATTERN
+
+ROLE_PATTERN = r"^[a-z][a-z0-9_]{1,39}$"  # a role name (built-in or custom)
 
 
 class RoleOut(Model):

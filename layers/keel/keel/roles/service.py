@@ -7,36 +7,30 @@ effect on the next request of everyone who holds it; there is no cache to clear.
 from __future__ import annotations
 
 from keel.core import clock
-from keel.core.errors import ErrorCode, KeelError, invalid, not_found
+from keel.core.errors import ErrorCode, KeelError, Kind, invalid, not_found
 from keel.core.pagination import Page
-from keel.core.permissions import BUILTIN_ROLES, SUPER_ADMIN, Permission
-from keel.core.principal import PLATFORM_TENANT, Principal
+from keel.core.permissions import Permission
+from keel.core.principal import Principal
+from keel.roles import builtin, repo
 from keel.roles.models import RoleCreate, RoleOut, RoleUpdate
-from keel.store import keys, table
 from keel.store.change import Change
 
 
 def _builtins(tenant_id: str) -> list[RoleOut]:
-    out = []
-    for name, (label, perms) in BUILTIN_ROLES.items():
-        if (name == SUPER_ADMIN) != (tenant_id == PLATFORM_TENANT):
-            continue  # super admin exists only on the platform, and only there
-        out.append(RoleOut(name=name, label=label, builtin=True, permissions=sorted(str(p) for p in perms)))
-    return out
-
-
-def _custom_out(item: dict[str, object]) -> RoleOut:
-    return RoleOut.model_validate({**item, "builtin": False})
+    """The tenant's kind's built-in roles (platform roles exist only on the platform)."""
+    return [
+        RoleOut(name=r.name, label=r.label, builtin=True, permissions=sorted(str(p) for p in r.permissions))
+        for r in builtin.of_tenant(tenant_id)
+    ]
 
 
 def find(tenant_id: str, role: str) -> RoleOut | None:
-    for builtin in _builtins(tenant_id):
-        if builtin.name == role:
-            return builtin
-    if role in BUILTIN_ROLES:
-        return None
-    item = table.get(keys.tenant_pk(tenant_id), keys.role_sk(role))
-    return _custom_out(item) if item else None
+    for known in _builtins(tenant_id):
+        if known.name == role:
+            return known
+    if builtin.is_reserved(role):
+        return None  # another kind's built-in role
+    return repo.for_tenant(tenant_id).get(role)
 
 
 def assignable(principal: Principal, tenant_id: str, role: str, field: str = "role") -> RoleOut:
@@ -61,18 +55,13 @@ def _no_escalation(principal: Principal, permissions: list[str] | set[str], fiel
 def list_roles(principal: Principal, tenant_id: str | None) -> Page[RoleOut]:
     principal.require(Permission.ROLES_READ)
     scoped = principal.tenant_scope(tenant_id)
-    custom = [
-        _custom_out(i)
-        for i in table.query_all(keys.tenant_pk(scoped), sk_prefix=keys.role_sk(""))
-        if i.get("entity") == "role"
-    ]
-    return Page[RoleOut](items=_builtins(scoped) + custom)
+    return Page[RoleOut](items=_builtins(scoped) + repo.for_tenant(scoped).all())
 
 
 def create_role(principal: Principal, tenant_id: str | None, body: RoleCreate) -> RoleOut:
     principal.require(Permission.ROLES_WRITE)
     scoped = principal.tenant_scope(tenant_id)
-    if body.name in BUILTIN_ROLES:
+    if builtin.is_reserved(body.name):
         raise KeelError(
             ErrorCode.SAAS_011,
             f"{body.name!r} is a built-in role",
@@ -80,6 +69,7 @@ def create_role(principal: Principal, tenant_id: str | None, body: RoleCreate) -
         )
     perms = sorted({str(p) for p in body.permissions})
     _no_escalation(principal, perms, "permissions")
+    builtin.refuse_platform_permissions(scoped, perms)
     now = clock.iso()
     role = RoleOut(
         name=body.name,
@@ -91,21 +81,7 @@ def create_role(principal: Principal, tenant_id: str | None, body: RoleCreate) -
         updated_by=principal.actor,
     )
     change = Change(principal)
-    change.tx.put(
-        {
-            "PK": keys.tenant_pk(scoped),
-            "SK": keys.role_sk(body.name),
-            "entity": "role",
-            **role.model_dump(exclude={"builtin"}),
-            "created_at": now,
-        },
-        condition="attribute_not_exists(PK)",
-        on_fail=KeelError(
-            ErrorCode.SAAS_011,
-            f"Role {body.name!r} already exists",
-            details=[{"field": "name", "message": "already exists"}],
-        ),
-    )
+    repo.for_tenant(scoped).add(change.tx, role, created_at=now)
     change.emit("role.created", {"role": body.name, "permissions": perms}, tenant_id=scoped)
     change.audit(
         "role.create",
@@ -124,7 +100,7 @@ def update_role(principal: Principal, tenant_id: str | None, name: str, body: Ro
     scoped = principal.tenant_scope(tenant_id)
     current = find(scoped, name)
     if current is None:
-        raise not_found("Role")
+        raise not_found(Kind.ROLE)
     if current.builtin:
         raise KeelError(ErrorCode.SAAS_003, "Built-in roles cannot be changed; create a custom role")
     changes = body.model_dump(exclude_unset=True, exclude_none=True, mode="json")
@@ -132,19 +108,12 @@ def update_role(principal: Principal, tenant_id: str | None, name: str, body: Ro
         changes["permissions"] = sorted(set(changes["permissions"]))
         # what is added must be held by the caller; what they remove need not be
         _no_escalation(principal, set(changes["permissions"]) - set(current.permissions), "permissions")
+        builtin.refuse_platform_permissions(scoped, changes["permissions"])
     if not changes:
         return current
     changes.update(updated_at=clock.iso(), updated_by=principal.actor)
     change = Change(principal)
-    change.tx.update(
-        keys.tenant_pk(scoped),
-        keys.role_sk(name),
-        "SET " + ", ".join(f"#{k} = :{k}" for k in changes),
-        names={f"#{k}": k for k in changes},
-        values={f":{k}": v for k, v in changes.items()},
-        condition="attribute_exists(PK)",
-        on_fail=not_found("Role"),
-    )
+    repo.for_tenant(scoped).update(change.tx, name, changes)
     change.emit("role.updated", {"role": name}, tenant_id=scoped)
     change.audit(
         "role.update",

@@ -13,14 +13,14 @@ from pydantic import ConfigDict, Field
 
 from keel.auth import sessions
 from keel.core import clock, ids
-from keel.core.errors import ErrorCode, KeelError, invalid, not_found
+from keel.core.errors import ErrorCode, KeelError, Kind, invalid, not_found
 from keel.core.model import Model
 from keel.core.pagination import Page
 from keel.core.permissions import SUPER_ADMIN, Permission
 from keel.core.principal import Principal
 from keel.roles.resolve import permissions_for
 from keel.security import repo as security
-from keel.store import keys, table
+from keel.store import keys
 from keel.store.change import Change
 from keel.users import repo as users
 from keel.users.models import UserStatus
@@ -90,9 +90,9 @@ def start(principal: Principal, body: StartIn) -> Started:
     if principal.kind != "session":
         raise _refuse("Impersonation can only start from your own session")
     scoped = principal.tenant_scope(body.tenant_id)
-    target = users.get(scoped, body.user_id, consistent=True)
+    target = users.for_tenant(scoped).get(body.user_id, consistent=True)
     if target is None or target.status is UserStatus.DELETED:
-        raise KeelError(ErrorCode.SAAS_002, "User not found")
+        raise not_found(Kind.USER)
     if target.user_id == principal.user_id:
         raise invalid("user_id", "You cannot impersonate yourself")
     if target.role == SUPER_ADMIN:
@@ -162,9 +162,9 @@ def start(principal: Principal, body: StartIn) -> Started:
 
 
 def _record(tenant_id: str, impersonation_id: str) -> dict[str, Any]:
-    item = table.get(keys.tenant_pk(tenant_id), keys.impersonation_sk(impersonation_id), consistent=True)
+    item = security.for_tenant(tenant_id).impersonation(impersonation_id)
     if not item:
-        raise not_found("Impersonation")
+        raise not_found(Kind.IMPERSONATION)
     return item
 
 
@@ -209,10 +209,8 @@ def list_all(
 ) -> Page[Impersonation]:
     principal.require(Permission.IMPERSONATE)
     scoped = principal.tenant_scope(tenant_id)
-    page = table.query(
-        keys.tenant_pk(scoped), sk_prefix="IMPERSONATION#", limit=limit, cursor=cursor, newest_first=True
-    )
-    items = [_out(i) for i in page.items]
+    found, next_cursor = security.for_tenant(scoped).impersonations_page(limit, cursor)
+    items = [_out(i) for i in found]
     if status:
         items = [i for i in items if i.status == status]
-    return Page[Impersonation](items=items, next_cursor=page.next_cursor)
+    return Page[Impersonation](items=items, next_cursor=next_cursor)

@@ -12,9 +12,10 @@ from typing import Any
 from keel.auth.tokens import digest
 from keel.core import clock
 from keel.core.errors import ErrorCode, KeelError
+from keel.security import repo
 from keel.security.models import PasswordPolicy
-from keel.store import keys, table
-from keel.store.table import Tx
+from keel.store import keys
+from keel.store.change import Tx
 
 IP_WINDOW_SECONDS = 15 * 60
 IP_LIMIT = 50  # failed logins from one IP per window before every login from it is throttled
@@ -26,7 +27,9 @@ def lockout_key(email: str) -> tuple[str, str]:
 
 
 def ip_key(ip: str | None) -> tuple[str, str]:
-    return keys.ip_failures_pk(ip or "unknown"), f"W#{clock.epoch() // IP_WINDOW_SECONDS}"
+    return keys.ip_failures_pk(ip or "unknown"), keys.ip_failures_window_sk(
+        clock.epoch() // IP_WINDOW_SECONDS
+    )
 
 
 def locked_until(item: dict[str, Any] | None) -> int | None:
@@ -56,35 +59,19 @@ def record_failure(email: str, item: dict[str, Any] | None, policy: PasswordPoli
     stale = item is not None and item.get("locked_until") and int(item["locked_until"]) <= now
     if stale or item is None:
         failures = 1
-        table.put({"PK": pk, "SK": sk, "entity": "lockout", "failures": 1, "expires_at": now + COUNTER_TTL})
+        repo.start_counter((pk, sk), {"entity": "lockout", "failures": 1, "expires_at": now + COUNTER_TTL})
     else:
-        updated = table.update(
-            pk,
-            sk,
-            "SET failures = if_not_exists(failures, :zero) + :one, expires_at = :exp",
-            values={":zero": 0, ":one": 1, ":exp": now + COUNTER_TTL},
-        )
-        failures = int(updated["failures"])
+        failures = repo.add_to_counter((pk, sk), "failures", {"expires_at": now + COUNTER_TTL})
     if failures < policy.lockout_threshold:
         return None
     until = now + policy.lockout_minutes * 60
-    table.update(
-        pk,
-        sk,
-        "SET locked_until = :until, expires_at = :exp",
-        values={":until": until, ":exp": max(until, now + COUNTER_TTL)},
-    )
+    repo.set_fields((pk, sk), {"locked_until": until, "expires_at": max(until, now + COUNTER_TTL)})
     return until
 
 
 def record_ip_failure(ip: str | None) -> None:
-    pk, sk = ip_key(ip)
-    table.update(
-        pk,
-        sk,
-        "SET #c = if_not_exists(#c, :zero) + :one, expires_at = :exp, entity = :e",
-        names={"#c": "count"},
-        values={":zero": 0, ":one": 1, ":exp": clock.epoch() + IP_WINDOW_SECONDS * 2, ":e": "ip_failures"},
+    repo.add_to_counter(
+        ip_key(ip), "count", {"expires_at": clock.epoch() + IP_WINDOW_SECONDS * 2, "entity": "ip_failures"}
     )
 
 

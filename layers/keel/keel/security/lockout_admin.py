@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from keel.auth.recovery import _user_in_scope
+from keel.auth.recovery import user_in_scope
 from keel.core.model import Model
 from keel.core.permissions import Permission
 from keel.core.principal import Principal
-from keel.security import lockout
-from keel.store import table
+from keel.security import lockout, repo
 from keel.store.change import Change
 
 
@@ -19,8 +18,8 @@ class UnlockOut(Model):
 
 def unlock(principal: Principal, user_id: str, tenant_id: str | None) -> UnlockOut:
     principal.require(Permission.SECURITY_MANAGE)
-    user = _user_in_scope(principal, user_id, tenant_id)
-    item = table.get(*lockout.lockout_key(user.email), consistent=True)
+    user = user_in_scope(principal, user_id, tenant_id)
+    item = repo.counter(lockout.lockout_key(user.email), consistent=True)
     change = Change(principal)
     lockout.clear(change.tx, user.email)
     out = UnlockOut(

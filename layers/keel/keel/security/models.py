@@ -9,6 +9,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from keel.core.model import Model
+from keel.core.permissions import ADMIN_ROLE, TenantKind, roles_of_kind
 
 
 class PasswordPolicy(Model):
@@ -87,10 +88,19 @@ class ImpersonationRule(Model):
 
 
 def _default_rules() -> list[ImpersonationRule]:
-    return [
+    """Platform super admins and support agents; each kind's admin over the other roles of its kind.
+
+    (A target whose role holds a permission the actor lacks is refused whatever the rules say.)
+    """
+    rules = [
         ImpersonationRule(actor_role="super_admin", target_roles=["*"]),
-        ImpersonationRule(actor_role="manager", target_roles=["pharmacist", "cashier", "technician"]),
+        ImpersonationRule(actor_role="support_agent", target_roles=["*"]),
     ]
+    for kind in TenantKind:
+        admin = ADMIN_ROLE[kind]
+        others = [r.name for r in roles_of_kind(kind) if r.name != admin]
+        rules.append(ImpersonationRule(actor_role=admin, target_roles=others))
+    return rules
 
 
 class ImpersonationSettings(Model):

@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
+from keel.auth import repo as identity
 from keel.auth import sessions
 from keel.core import clock
 from keel.core.permissions import Permission
@@ -21,8 +22,9 @@ from keel.security.models import (
     SessionSettings,
     TwoFactorSettings,
 )
-from keel.store import keys, table
 from keel.store.change import Change
+from keel.users import repo as users
+from keel.users.models import UserStatus
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -68,17 +70,12 @@ def update(principal: Principal, section: str, value: M, tenant_id: str | None) 
 def _apply_to_open_sessions(tenant_id: str, cfg: SessionSettings) -> int:
     """Open sessions follow new settings at once: each carries its own limits (one read per request)."""
     done = 0
-    for item in table.query_all(keys.tenant_sessions_index_pk(tenant_id), index="GSI2"):
+    open_sessions = identity.for_tenant(tenant_id)
+    for item in open_sessions.tenant_sessions():
         if item.get("actor_id") or not sessions.is_live(item):
             continue
         absolute = min(int(item["absolute_expires"]), int(item["created_at"]) + cfg.max_duration_minutes * 60)
-        table.update(
-            item["PK"],
-            item["SK"],
-            "SET idle_seconds = :idle, absolute_expires = :abs, expires_at = :abs",
-            values={":idle": cfg.idle_timeout_minutes * 60, ":abs": absolute},
-            condition="attribute_exists(PK)",
-        )
+        open_sessions.limit_session(item, cfg.idle_timeout_minutes * 60, absolute)
         done += 1
     return done
 
@@ -99,14 +96,14 @@ def preview_policy(principal: Principal, proposed: PasswordPolicy, tenant_id: st
         )
         if on
     }
-    for item in table.query_all(keys.users_index_pk(scoped), index="GSI1"):
-        if item.get("entity") != "user" or item.get("status") != "active":
+    for user in users.for_tenant(scoped).every():
+        if user.status is not UserStatus.ACTIVE:
             continue
         counts["users"] += 1
-        st = item.get("password_strength") or {}
+        st = user.password_strength or {}
         short = bool(st) and int(st.get("length", 0)) < proposed.min_length
         weak = bool(st) and not wanted <= set(st.get("classes", []))
-        changed = item.get("password_changed_at")
+        changed = user.password_changed_at
         old = bool(
             proposed.max_age_days
             and changed

@@ -8,14 +8,14 @@ from typing import Any
 
 from pydantic import ConfigDict, Field, model_validator
 
+from keel.auth import repo as identity
 from keel.auth import sessions
 from keel.core import clock
-from keel.core.errors import ErrorCode, KeelError, invalid, not_found
+from keel.core.errors import ErrorCode, KeelError, Kind, invalid, not_found
 from keel.core.model import Model
 from keel.core.pagination import Page
 from keel.core.permissions import Permission
 from keel.core.principal import Principal
-from keel.store import keys, table
 from keel.store.change import Change
 
 MAX_BULK = 90  # one transaction per bulk call, with its audit records
@@ -133,24 +133,16 @@ def list_sessions(
         if user_id not in (None, principal.user_id):
             raise KeelError(ErrorCode.SAAS_001, f"Missing permission {Permission.SESSIONS_MANAGE}")
         user_id = principal.user_id
-    if user_id:
-        page = table.query(
-            keys.user_sessions_index_pk(scoped, user_id), index="GSI1", limit=limit, cursor=cursor
-        )
-    else:
-        page = table.query(keys.tenant_sessions_index_pk(scoped), index="GSI2", limit=limit, cursor=cursor)
-    items = [info(i, principal.session_id) for i in page.items if sessions.is_live(i)]
-    return Page[SessionInfo](items=items, next_cursor=page.next_cursor)
+    found, next_cursor = identity.for_tenant(scoped).sessions_page(user_id, limit, cursor)
+    items = [info(i, principal.session_id) for i in found if sessions.is_live(i)]
+    return Page[SessionInfo](items=items, next_cursor=next_cursor)
 
 
 def _find(tenant_id: str, session_id: str) -> dict[str, Any]:
-    page = table.query(
-        keys.tenant_sessions_index_pk(tenant_id), index="GSI2", sk_between=(session_id, session_id), limit=1
-    )
-    live = [i for i in page.items if sessions.is_live(i)]
-    if not live:
-        raise not_found("Session")
-    return live[0]
+    item = identity.for_tenant(tenant_id).session_by_id(session_id)
+    if item is None or not sessions.is_live(item):
+        raise not_found(Kind.SESSION)
+    return item
 
 
 def terminate(principal: Principal, session_id: str, reason: str, tenant_id: str | None) -> TerminatedOut:
@@ -179,7 +171,7 @@ def terminate_many(principal: Principal, body: TerminateManyIn) -> TerminatedOut
     if body.user_id:
         found = sessions.for_user(scoped, body.user_id)
     else:
-        found = list(table.query_all(keys.tenant_sessions_index_pk(scoped), index="GSI2"))
+        found = identity.for_tenant(scoped).tenant_sessions()
     wanted = set(body.session_ids or [])
     chosen = [
         s
@@ -191,7 +183,7 @@ def terminate_many(principal: Principal, body: TerminateManyIn) -> TerminatedOut
         and (body.country is None or s.get("country") == body.country.upper())
     ]
     if wanted and not chosen:
-        raise not_found("Session")
+        raise not_found(Kind.SESSION)
     if len(chosen) > MAX_BULK:
         raise invalid("session_ids", f"At most {MAX_BULK} sessions at once; narrow the filter")
     change = Change(principal)

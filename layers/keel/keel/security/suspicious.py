@@ -16,9 +16,11 @@ from keel.core.model import Model
 from keel.core.pagination import Page
 from keel.core.permissions import Permission
 from keel.core.principal import Principal, RequestMeta
+from keel.security import repo
 from keel.security.models import IpAllowlist
-from keel.store import audit, keys, table
-from keel.store.table import Tx
+from keel.store import audit, keys
+from keel.store.change import Tx
+from keel.store.expressions import equal
 
 Kind = Literal["failed_logins_ip", "new_ip", "new_country", "concurrent_locations"]
 KEEP_PLACES = 20
@@ -83,24 +85,15 @@ def on_failed_login(tenant_id: str, user_id: str, meta: RequestMeta, allow: IpAl
         return
     now = clock.epoch()
     window = allow.window_minutes * 60
-    pk, sk = keys.tenant_pk(tenant_id), keys.tenant_ip_failures_sk(meta.ip or "unknown")
-    item = table.get(pk, sk)
+    key = repo.for_tenant(tenant_id).ip_failures_key(meta.ip)
+    item = repo.counter(key)
     if item is None or int(item.get("window_start", 0)) + window <= now:
         count = 1
-        table.put(
-            {
-                "PK": pk,
-                "SK": sk,
-                "entity": "ip_failures",
-                "count": 1,
-                "window_start": now,
-                "expires_at": now + window,
-            }
+        repo.start_counter(
+            key, {"entity": "ip_failures", "count": 1, "window_start": now, "expires_at": now + window}
         )
     else:
-        count = int(
-            table.update(pk, sk, "SET #c = #c + :one", names={"#c": "count"}, values={":one": 1})["count"]
-        )
+        count = repo.add_to_counter(key, "count")
     if count == allow.failed_login_threshold:
         tx = Tx()
         for entry in _finding(
@@ -170,20 +163,11 @@ def list_findings(
 ) -> Page[SuspiciousActivity]:
     principal.require(Permission.SECURITY_READ)
     scoped = principal.tenant_scope(tenant_id)
-    conditions, names, values = [], {}, {}
-    for attr, wanted in (("kind", kind), ("user_id", user_id)):
-        if wanted is not None:
-            conditions.append(f"#{attr} = :{attr}")
-            names[f"#{attr}"] = attr
-            values[f":{attr}"] = wanted
-    extra: dict[str, Any] = {}
-    if conditions:
-        extra = {"filter_expression": " AND ".join(conditions), "names": names, "values": values}
-    page = table.query(keys.suspicious_pk(scoped), limit=limit, cursor=cursor, newest_first=True, **extra)
+    found, next_cursor = repo.for_tenant(scoped).findings_page(
+        equal({"kind": kind, "user_id": user_id}), limit, cursor
+    )
     fields = set(SuspiciousActivity.model_fields)
     return Page[SuspiciousActivity](
-        items=[
-            SuspiciousActivity.model_validate({k: v for k, v in i.items() if k in fields}) for i in page.items
-        ],
-        next_cursor=page.next_cursor,
+        items=[SuspiciousActivity.model_validate({k: v for k, v in i.items() if k in fields}) for i in found],
+        next_cursor=next_cursor,
     )

@@ -12,11 +12,16 @@ recorded for a change that did not happen.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from keel.core.principal import Principal
 from keel.store import audit, outbox
 from keel.store.table import Tx
+
+if TYPE_CHECKING:
+    from keel.store.event_types import Payload
+
+__all__ = ["Change", "Tx"]  # services build writes on `change.tx` (a Tx) and hand it to repos
 
 
 class Change:
@@ -27,9 +32,13 @@ class Change:
         self.records: list[audit.AuditRecord] = []
 
     def emit(
-        self, event_type: str, data: dict[str, Any], *, tenant_id: str | None = None
+        self, event_type: str, data: dict[str, Any] | Payload, *, tenant_id: str | None = None
     ) -> outbox.DomainEvent:
-        event = outbox.new_event(event_type, tenant_id or self.principal.tenant_id, data)
+        """A declared event (keel.store.event_types); an undeclared type or bad payload raises."""
+        from keel.store import event_types
+
+        payload = event_types.validated(event_type, data)
+        event = outbox.new_event(event_type, tenant_id or self.principal.tenant_id, payload)
         self.events.append(event)
         return event
 

@@ -26,6 +26,12 @@ def tenant_pk(tenant_id: str) -> str:
 TENANT_SK = "TENANT"
 TENANTS_INDEX_PK = "TENANTS"  # GSI1: every tenant, newest last (platform listing)
 
+
+def created_sk(created_at: str, item_id: str) -> str:
+    """Index sort key `<created>#<id>`: by creation time, unique."""
+    return f"{created_at}#{item_id}"
+
+
 # users --------------------------------------------------------------------------------------
 
 
@@ -140,6 +146,11 @@ def ip_failures_pk(ip: str) -> str:
     return f"IPFAIL#{ip}"
 
 
+def ip_failures_window_sk(window: int) -> str:
+    """Under ip_failures_pk: one counter per throttle window."""
+    return f"W#{window}"
+
+
 def tenant_ip_failures_sk(ip: str) -> str:
     """Under tenant_pk: failed logins from one IP against the tenant's accounts (detector)."""
     return f"IPFAIL#{ip}"
@@ -207,6 +218,29 @@ def user_search_pk(tenant_id: str) -> str:
     return f"T#{tenant_id}#USERSEARCH"
 
 
+def users_role_index_sk(status: str, created_at: str, user_id: str) -> str:
+    """GSI2 sort key: `<status>#<created>#<user>` (status, then registration range)."""
+    return f"{status}#{created_sk(created_at, user_id)}"
+
+
+def users_role_status_prefix(status: str) -> str:
+    return f"{status}#"
+
+
+def user_search_term_email(email: str) -> str:
+    """Search-entry prefix of an e-mail (or of the start of one): `E#<lower>`."""
+    return f"E#{email.strip().lower()}"
+
+
+def user_search_term_name(name: str) -> str:
+    """Search-entry prefix of a name (from any word on): `N#<lower>`."""
+    return f"N#{name.strip().lower()}"
+
+
+def user_search_sk(term: str, user_id: str) -> str:
+    return f"{term}#{user_id}"
+
+
 def invitation_sk(invitation_id: str) -> str:
     return f"INVITE#{invitation_id}"
 
@@ -231,6 +265,21 @@ def user_id_for(invitation_id: str) -> str:
 SUSPENSIONS_DUE_PK = "SUSPENSIONS#DUE"  # SK "<until>#<tenant>#<user>": temporary suspensions to lift
 
 
+def suspension_due_sk(until: str, tenant_id: str, user_id: str) -> str:
+    return f"{until}#{tenant_id}#{user_id}"
+
+
 def deletions_pk(tenant_id: str) -> str:
     """The deletion log (SK `LOG#<ulid>`) and deletions in progress (SK `PROGRESS#<user>`)."""
     return f"T#{tenant_id}#DELETIONS"
+
+
+DELETION_LOG_SK_PREFIX = "LOG#"
+
+
+def deletion_log_sk(log_id: str) -> str:
+    return f"{DELETION_LOG_SK_PREFIX}{log_id}"
+
+
+def deletion_progress_sk(user_id: str) -> str:
+    return f"PROGRESS#{user_id}"

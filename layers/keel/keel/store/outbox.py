@@ -47,3 +47,10 @@ def outbox_item(event: DomainEvent) -> dict[str, Any]:
 
 def event_from_item(item: dict[str, Any]) -> DomainEvent:
     return DomainEvent.model_validate(item["event"])
+
+
+def event_from_image(image: dict[str, Any]) -> DomainEvent:
+    """The event of an outbox item as the table's stream carries it (DynamoDB JSON)."""
+    from keel.store.table import deserialize
+
+    return event_from_item(deserialize(image))

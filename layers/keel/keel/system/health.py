@@ -10,7 +10,6 @@ from typing import Literal
 from keel.core import aws
 from keel.core.config import settings
 from keel.core.model import Model
-from keel.store import table
 
 
 class Check(Model):
@@ -48,7 +47,7 @@ def _probe(name: str, kind: str, call: Callable[[], object]) -> Check:
 def check() -> Health:
     s = settings()
     probes: list[tuple[str, str, Callable[[], object]]] = [
-        ("table", "table", lambda: table.client().describe_table(TableName=s.table_name)),
+        ("table", "table", lambda: aws.client("dynamodb").describe_table(TableName=s.table_name)),
     ]
     if s.event_topic_arn:
         probes.append(

@@ -16,25 +16,25 @@ from keel.users.models import User, UserStatus
 def create_super_admin(email: str, password: str, name: str = "Platform Admin") -> User:
     """Creates the platform tenant if needed and a super admin; returns the existing one if present."""
     passwords.check_baseline(password)
-    found = users.lookup_email(email)
-    if found:
-        existing = users.get(*found)
-        if existing is not None:
-            return existing
+    existing = users.by_email(email)
+    if existing is not None:
+        return existing
     now = clock.iso()
     system = Principal.system(PLATFORM_TENANT, "bootstrap")
     change = Change(system)
-    if repo.get(PLATFORM_TENANT) is None:
+    platform_repo = repo.for_tenant(PLATFORM_TENANT)
+    if platform_repo.get() is None:
         platform = Tenant(
             tenant_id=PLATFORM_TENANT,
             name="Keel platform",
             plan="platform",
+            kind="platform",
             limits=Limits(max_users=1000),
             user_count=1,
             created_at=now,
             updated_at=now,
         )
-        change.tx.put(repo.item(platform), condition="attribute_not_exists(PK)")
+        platform_repo.add(change.tx, platform)
     user = User(
         user_id=ids.new_id("usr"),
         tenant_id=PLATFORM_TENANT,

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import ConfigDict, Field
 
 from keel.core.email import Email
 from keel.core.model import Model
+from keel.core.permissions import TenantKind
 
 
 class TenantStatus(StrEnum):
@@ -24,6 +26,9 @@ class Tenant(Model):
     tenant_id: str
     name: str
     plan: str
+    kind: TenantKind | Literal["platform"] = Field(
+        default=TenantKind.PHARMACY, description="Which built-in roles the tenant has; set at creation"
+    )
     status: TenantStatus = TenantStatus.ACTIVE
     limits: Limits = Limits()
     user_count: int = 0
@@ -41,6 +46,10 @@ class TenantCreate(Model):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=2, max_length=120)
     plan: str = Field(default="starter", pattern=r"^[a-z0-9_-]{2,40}$")
+    kind: TenantKind = Field(
+        default=TenantKind.PHARMACY,
+        description="Its built-in roles and its first admin's role; cannot be changed later",
+    )
     limits: Limits = Limits()
     admin: AdminIn = Field(description="The tenant's first admin; they get an activation e-mail")
 

@@ -1,12 +1,20 @@
-"""Tenants in DynamoDB: one item per tenant, listed through GSI1."""
+"""Tenants in DynamoDB: one item per tenant (which also counts its seats), listed through GSI1.
+
+The only code that reads or writes tenant items. `for_tenant(scoped_id)` works on one tenant
+(the id comes from `principal.tenant_scope(...)`, never straight from a request); `page` is the
+platform listing (platform staff only, checked by the service).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from keel.core.errors import ErrorCode, KeelError
+from keel.core.errors import ErrorCode, KeelError, Kind, not_found
+from keel.core.permissions import PLATFORM_KIND, TenantKind
+from keel.core.principal import PLATFORM_TENANT
 from keel.store import keys, table
-from keel.store.table import QueryPage
+from keel.store.expressions import updates
+from keel.store.table import QueryPage, Tx
 from keel.tenants.models import Tenant
 
 FIELDS = set(Tenant.model_fields)
@@ -19,7 +27,7 @@ def item(tenant: Tenant) -> dict[str, Any]:
         SK=keys.TENANT_SK,
         entity="tenant",
         GSI1PK=keys.TENANTS_INDEX_PK,
-        GSI1SK=f"{tenant.created_at}#{tenant.tenant_id}",
+        GSI1SK=keys.created_sk(tenant.created_at, tenant.tenant_id),
     )
     return data
 
@@ -28,15 +36,80 @@ def from_item(raw: dict[str, Any]) -> Tenant:
     return Tenant.model_validate({k: v for k, v in raw.items() if k in FIELDS})
 
 
-def get(tenant_id: str) -> Tenant | None:
-    raw = table.get(keys.tenant_pk(tenant_id), keys.TENANT_SK)
-    return from_item(raw) if raw else None
+class TenantRepo:
+    """One tenant's item."""
+
+    def __init__(self, tenant_id: str) -> None:
+        self.tenant_id = tenant_id
+        self.key = (keys.tenant_pk(tenant_id), keys.TENANT_SK)
+
+    def get(self) -> Tenant | None:
+        raw = table.get(*self.key)
+        return from_item(raw) if raw else None
+
+    def require(self) -> Tenant:
+        tenant = self.get()
+        if tenant is None:
+            raise not_found(Kind.TENANT)
+        return tenant
+
+    def add(self, tx: Tx, tenant: Tenant) -> None:
+        assert tenant.tenant_id == self.tenant_id
+        tx.put(item(tenant), condition="attribute_not_exists(PK)")
+
+    def update(self, tx: Tx, changes: dict[str, Any]) -> None:
+        upd = updates(changes)
+        tx.update(
+            *self.key,
+            upd.expression,
+            names=upd.names,
+            values=upd.values,
+            condition="attribute_exists(PK)",
+            on_fail=not_found(Kind.TENANT),
+        )
+
+    def take_seat(self, tx: Tx) -> None:
+        """Takes one seat of the tenant's plan, or fails the whole transaction with SAAS_006."""
+        tx.update(
+            *self.key,
+            "SET user_count = user_count + :one",
+            condition="attribute_exists(PK) AND user_count < limits.max_users",
+            values={":one": 1},
+            on_fail=KeelError(
+                ErrorCode.SAAS_006, "The tenant has reached its user limit; upgrade the plan or remove users"
+            ),
+        )
+
+    def release_seat(self, tx: Tx) -> None:
+        tx.update(*self.key, "ADD user_count :minus", values={":minus": -1})
+
+
+def for_tenant(tenant_id: str) -> TenantRepo:
+    return TenantRepo(tenant_id)
+
+
+_KINDS: dict[str, str] = {}  # a tenant's kind never changes, so a warm container may keep it
+
+
+def kind(tenant_id: str) -> str:
+    """The tenant's kind (its role set): `platform` for the platform tenant, else a TenantKind.
+
+    Read once per tenant per container: the kind is set at creation and never changes.
+    """
+    if tenant_id == PLATFORM_TENANT:
+        return PLATFORM_KIND
+    known = _KINDS.get(tenant_id)
+    if known is None:
+        tenant = for_tenant(tenant_id).get()
+        if tenant is None:
+            return TenantKind.PHARMACY
+        if len(_KINDS) >= 10_000:
+            _KINDS.clear()
+        known = _KINDS[tenant_id] = tenant.kind
+    return known
 
 
 def page(limit: int, cursor: str | None) -> tuple[list[Tenant], str | None]:
+    """Every tenant, oldest first (the platform listing)."""
     result: QueryPage = table.query(keys.TENANTS_INDEX_PK, index="GSI1", limit=limit, cursor=cursor)
     return [from_item(i) for i in result.items], result.next_cursor
-
-
-def exists_condition() -> tuple[str, KeelError]:
-    return "attribute_exists(PK)", KeelError(ErrorCode.SAAS_013)

@@ -5,11 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from keel.core import clock, ids
-from keel.core.errors import not_found
 from keel.core.pagination import Page
-from keel.core.permissions import MANAGER, Permission
+from keel.core.permissions import ADMIN_ROLE, Permission
 from keel.core.principal import Principal
-from keel.store import keys
 from keel.store.change import Change
 from keel.tenants import repo
 from keel.tenants.models import Tenant, TenantCreate, TenantCreated, TenantUpdate
@@ -24,6 +22,7 @@ def create(principal: Principal, body: TenantCreate, *, tenant_id: str | None = 
         tenant_id=tenant_id or ids.new_id("ten"),
         name=body.name,
         plan=body.plan,
+        kind=body.kind,
         limits=body.limits,
         user_count=1,
         created_at=now,
@@ -34,13 +33,13 @@ def create(principal: Principal, body: TenantCreate, *, tenant_id: str | None = 
         tenant_id=tenant.tenant_id,
         email=body.admin.email,
         name=body.admin.name,
-        role=MANAGER,
+        role=ADMIN_ROLE[body.kind],
         status=UserStatus.PENDING_ACTIVATION,
         created_at=now,
         updated_at=now,
     )
     change = Change(principal)
-    change.tx.put(repo.item(tenant), condition="attribute_not_exists(PK)")
+    repo.for_tenant(tenant.tenant_id).add(change.tx, tenant)
     users.add_new_user(change.tx, admin)
     change.emit(
         "tenant.created",
@@ -52,7 +51,7 @@ def create(principal: Principal, body: TenantCreate, *, tenant_id: str | None = 
         tenant_id=tenant.tenant_id,
         target_type="tenant",
         target_id=tenant.tenant_id,
-        details={"plan": tenant.plan, "admin_user_id": admin.user_id},
+        details={"plan": tenant.plan, "kind": tenant.kind, "admin_user_id": admin.user_id},
     )
     change.commit()
     return TenantCreated(tenant=tenant, admin_user_id=admin.user_id)
@@ -60,15 +59,11 @@ def create(principal: Principal, body: TenantCreate, *, tenant_id: str | None = 
 
 def get(principal: Principal, tenant_id: str) -> Tenant:
     principal.require(Permission.TENANTS_READ)
-    scoped = principal.tenant_scope(tenant_id)
-    tenant = repo.get(scoped)
-    if tenant is None:
-        raise not_found("Tenant")
-    return tenant
+    return repo.for_tenant(principal.tenant_scope(tenant_id)).require()
 
 
 def list_all(principal: Principal, limit: int, cursor: str | None) -> Page[Tenant]:
-    principal.require(Permission.TENANTS_MANAGE)
+    principal.require(Permission.TENANTS_LIST)
     items, next_cursor = repo.page(limit, cursor)
     return Page[Tenant](items=items, next_cursor=next_cursor)
 
@@ -82,17 +77,7 @@ def update(principal: Principal, tenant_id: str, body: TenantUpdate) -> Tenant:
     changes["updated_at"] = clock.iso()
     updated = Tenant.model_validate({**tenant.model_dump(mode="json"), **changes})
     change = Change(principal)
-    condition, missing = repo.exists_condition()
-    names = {f"#{k}": k for k in changes}
-    change.tx.update(
-        keys.tenant_pk(tenant_id),
-        keys.TENANT_SK,
-        "SET " + ", ".join(f"#{k} = :{k}" for k in changes),
-        names=names,
-        values={f":{k}": v for k, v in changes.items()},
-        condition=condition,
-        on_fail=missing,
-    )
+    repo.for_tenant(tenant.tenant_id).update(change.tx, changes)
     change.emit("tenant.updated", {"tenant_id": tenant_id}, tenant_id=tenant_id)
     change.audit(
         "tenant.update",

@@ -10,8 +10,7 @@ from pydantic import ConfigDict, Field, field_validator
 
 from keel.core.email import Email
 from keel.core.model import Model
-
-ROLE_PATTERN = r"^[a-z][a-z0-9_]{1,39}$"
+from keel.roles.models import ROLE_PATTERN
 
 
 class UserStatus(StrEnum):

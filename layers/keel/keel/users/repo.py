@@ -1,13 +1,21 @@
-"""Users in DynamoDB: the user item under its tenant, its list indexes, search entries, and the
-global e-mail reservation."""
+"""Users in DynamoDB: the user item under its tenant, its list indexes, search entries, role
+history, due temporary suspensions and the global e-mail reservation.
+
+The only code that reads or writes these items. `for_tenant(scoped_id)` works inside one tenant
+(the id comes from `principal.tenant_scope(...)` or from a stored item, never straight from a
+request); the module functions are the global ones (the e-mail reservation, the due list).
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 
-from keel.core.errors import ErrorCode, KeelError
+from keel.core import ids
+from keel.core.errors import ErrorCode, KeelError, Kind, not_found
 from keel.store import keys, table
+from keel.store.expressions import updates
 from keel.store.table import Tx
 from keel.users.models import User, UserStatus
 
@@ -22,22 +30,16 @@ def index_keys(user: User) -> dict[str, str]:
     status = user.status.value
     out = {
         "GSI3PK": keys.users_status_index_pk(user.tenant_id, status),
-        "GSI3SK": f"{user.created_at}#{user.user_id}",
+        "GSI3SK": keys.created_sk(user.created_at, user.user_id),
     }
     if user.status is not UserStatus.DELETED:
         out.update(
             GSI1PK=keys.users_index_pk(user.tenant_id),
-            GSI1SK=f"{user.created_at}#{user.user_id}",
+            GSI1SK=keys.created_sk(user.created_at, user.user_id),
             GSI2PK=keys.users_role_index_pk(user.tenant_id, user.role),
-            GSI2SK=f"{status}#{user.created_at}#{user.user_id}",
+            GSI2SK=keys.users_role_index_sk(status, user.created_at, user.user_id),
         )
     return out
-
-
-def status_index_set(user: User, status: UserStatus) -> tuple[str, dict[str, str]]:
-    """`SET` clauses (and values) that move a user's indexes to a new status, to add to an update."""
-    moved = index_keys(user.model_copy(update={"status": status}))
-    return ", ".join(f"{k} = :_ix{k}" for k in moved), {f":_ix{k}": v for k, v in moved.items()}
 
 
 def user_item(user: User) -> dict[str, Any]:
@@ -51,32 +53,16 @@ def from_item(item: dict[str, Any]) -> User:
     return User.model_validate({k: v for k, v in item.items() if k in USER_FIELDS})
 
 
-def get(tenant_id: str, user_id: str, *, consistent: bool = False) -> User | None:
-    item = table.get(keys.tenant_pk(tenant_id), keys.user_sk(user_id), consistent=consistent)
-    return from_item(item) if item else None
-
-
-def get_with_item(tenant_id: str, user_id: str, sk: str) -> tuple[User | None, dict[str, Any] | None]:
-    """The user and one more item of the tenant's partition (e.g. a link pointer): one BatchGetItem."""
-    found = {
-        i["SK"]: i
-        for i in table.batch_get(
-            [(keys.tenant_pk(tenant_id), keys.user_sk(user_id)), (keys.tenant_pk(tenant_id), sk)]
-        )
-    }
-    user = found.get(keys.user_sk(user_id))
-    return (from_item(user) if user and user.get("entity") == "user" else None), found.get(sk)
-
-
-def get_many(tenant_id: str, user_ids: list[str]) -> dict[str, User]:
-    found = table.batch_get([(keys.tenant_pk(tenant_id), keys.user_sk(u)) for u in dict.fromkeys(user_ids)])
-    return {i["user_id"]: from_item(i) for i in found if i.get("entity") == "user"}
-
-
 def lookup_email(email: str) -> tuple[str, str] | None:
     """(tenant_id, user_id) of the account with this login e-mail, if any."""
     item = table.get(keys.email_pk(email), keys.EMAIL_SK)
     return (item["tenant_id"], item["user_id"]) if item else None
+
+
+def by_email(email: str) -> User | None:
+    """The account whose login e-mail this is (two reads: the reservation, then the user)."""
+    found = lookup_email(email)
+    return UserRepo(found[0]).get(found[1]) if found else None
 
 
 def add_new_user(tx: Tx, user: User) -> None:
@@ -112,7 +98,7 @@ def search_terms(email: str, name: str) -> list[str]:
     """`E#<email>` and `N#<name from each word on>`: a prefix of any word of the name finds the user."""
     words = _SPACES.split(name.strip().lower())
     names = {" ".join(words[i:]) for i in range(len(words)) if words[i]}
-    return [f"E#{email.strip().lower()}", *sorted(f"N#{n}" for n in names)]
+    return [keys.user_search_term_email(email), *sorted(keys.user_search_term_name(n) for n in names)]
 
 
 def search_entries(user: User) -> list[dict[str, Any]]:
@@ -121,7 +107,7 @@ def search_entries(user: User) -> list[dict[str, Any]]:
     return [
         {
             "PK": keys.user_search_pk(user.tenant_id),
-            "SK": f"{term}#{user.user_id}",
+            "SK": keys.user_search_sk(term, user.user_id),
             "entity": "user_search",
             "user_id": user.user_id,
         }
@@ -136,3 +122,219 @@ def replace_search_entries(tx: Tx, before: User, after: User) -> None:
         tx.delete(keys.user_search_pk(before.tenant_id), sk)
     for sk in set(new) - old:
         tx.put(new[sk])
+
+
+# one tenant's users --------------------------------------------------------------------------
+
+CHANGED_MEANWHILE = "The user changed meanwhile; reload and retry"
+
+
+class UserRepo:
+    def __init__(self, tenant_id: str) -> None:
+        self.tenant_id = tenant_id
+        self.pk = keys.tenant_pk(tenant_id)
+
+    def _key(self, user_id: str) -> tuple[str, str]:
+        return self.pk, keys.user_sk(user_id)
+
+    def get(self, user_id: str, *, consistent: bool = False) -> User | None:
+        item = table.get(*self._key(user_id), consistent=consistent)
+        return from_item(item) if item else None
+
+    def get_many(self, user_ids: list[str]) -> dict[str, User]:
+        """Users by id in one BatchGetItem (per 100), missing ones left out."""
+        found = table.batch_get([self._key(u) for u in dict.fromkeys(user_ids)])
+        return {i["user_id"]: from_item(i) for i in found if i.get("entity") == "user"}
+
+    def get_with_link(self, user_id: str, purpose: str) -> tuple[User | None, dict[str, Any] | None]:
+        """The user and their current link pointer of `purpose` (`links.issue(pointer=...)`), in one
+        BatchGetItem: the mailer reads both before issuing a new link."""
+        link_key = (self.pk, keys.user_link_sk(user_id, purpose))
+        found = {(i["PK"], i["SK"]): i for i in table.batch_get([self._key(user_id), link_key])}
+        user = found.get(self._key(user_id))
+        return (from_item(user) if user and user.get("entity") == "user" else None), found.get(link_key)
+
+    # listing ------------------------------------------------------------------------------
+
+    def page(
+        self,
+        *,
+        role: str | None,
+        status: UserStatus | None,
+        lo: str | None,
+        hi: str | None,
+        limit: int,
+        cursor: str | None,
+    ) -> tuple[list[User], str | None]:
+        """One Query whatever the filter (README "Users: access patterns"), newest first."""
+        query: dict[str, Any] = {"limit": limit, "cursor": cursor, "newest_first": True}
+        date_range = (lo or "0", (hi or "9") + "~") if lo or hi else None
+        if role:
+            pk, query["index"] = keys.users_role_index_pk(self.tenant_id, role), "GSI2"
+            if status:
+                prefix = keys.users_role_status_prefix(status.value)
+                if date_range:
+                    query["sk_between"] = (prefix + date_range[0], prefix + date_range[1])
+                else:
+                    query["sk_prefix"] = prefix
+            elif date_range:
+                query.update(
+                    filter_expression="created_at BETWEEN :lo AND :hi",
+                    values={":lo": date_range[0], ":hi": date_range[1]},
+                )
+        elif status:
+            pk, query["index"] = keys.users_status_index_pk(self.tenant_id, status.value), "GSI3"
+            query["sk_between"] = date_range
+        else:
+            pk, query["index"] = keys.users_index_pk(self.tenant_id), "GSI1"
+            query["sk_between"] = date_range
+        found = table.query(pk, **query)
+        return [from_item(i) for i in found.items], found.next_cursor
+
+    def search(self, term: str, limit: int, cursor: str | None) -> tuple[list[str], str | None]:
+        """Ids of the users whose e-mail (term with `@`) or a name word starts with `term`."""
+        term = term.strip().lower()
+        prefix = keys.user_search_term_email(term) if "@" in term else keys.user_search_term_name(term)
+        found = table.query(keys.user_search_pk(self.tenant_id), sk_prefix=prefix, limit=limit, cursor=cursor)
+        return list(dict.fromkeys(i["user_id"] for i in found.items)), found.next_cursor
+
+    def every(self) -> Iterator[User]:
+        """Every user of the tenant, page after page (for previews and sweeps, not for listings)."""
+        for item in table.query_all(keys.users_index_pk(self.tenant_id), index="GSI1"):
+            if item.get("entity") == "user":
+                yield from_item(item)
+
+    def active_ids_with_role(self, role: str, limit: int) -> list[str]:
+        found = table.query(
+            keys.users_role_index_pk(self.tenant_id, role),
+            index="GSI2",
+            sk_prefix=keys.users_role_status_prefix(UserStatus.ACTIVE.value),
+            limit=limit,
+        )
+        return [i["user_id"] for i in found.items]
+
+    # changes ------------------------------------------------------------------------------
+
+    def add(self, tx: Tx, user: User) -> None:
+        assert user.tenant_id == self.tenant_id
+        add_new_user(tx, user)
+
+    def update_profile(self, tx: Tx, before: User, after: User, changes: dict[str, Any]) -> None:
+        """Sets (or, for None, removes) `changes` on a user that is not deleted; search follows."""
+        upd = updates(changes, none_removes=True)
+        tx.update(
+            *self._key(before.user_id),
+            upd.expression,
+            names=upd.names | {"#_st": "status"},
+            values=upd.values | {":_deleted": UserStatus.DELETED.value},
+            condition="attribute_exists(PK) AND #_st <> :_deleted",
+            on_fail=not_found(Kind.USER),
+        )
+        replace_search_entries(tx, before, after)
+
+    def confirm_email(self, tx: Tx, before: User, after: User, on_fail: KeelError) -> None:
+        """The pending e-mail becomes the login e-mail: reservation moved, search entries follow."""
+        tx.delete(keys.email_pk(before.email), keys.EMAIL_SK)
+        reserve_email(tx, after.email, before)
+        tx.update(
+            *self._key(before.user_id),
+            "SET email = :e, updated_at = :now REMOVE pending_email",
+            values={":e": after.email, ":now": after.updated_at, ":p": after.email},
+            condition="pending_email = :p",
+            on_fail=on_fail,
+        )
+        replace_search_entries(tx, before, after)
+
+    def move_status(
+        self,
+        tx: Tx,
+        user: User,
+        to: UserStatus,
+        *,
+        fields: dict[str, Any] | None = None,
+        remove: tuple[str, ...] = (),
+        on_fail: KeelError | None = None,
+    ) -> None:
+        """Sets the status (with `fields`), moving the list indexes in the same update, if the
+        stored status is still `user.status`."""
+        moved = index_keys(user.model_copy(update={"status": to}))
+        upd = updates({"status": to.value, **(fields or {}), **moved}, remove=remove)
+        tx.update(
+            *self._key(user.user_id),
+            upd.expression,
+            names=upd.names,
+            values=upd.values | {":_cur": user.status.value},
+            condition="#status = :_cur",
+            on_fail=on_fail or KeelError(ErrorCode.SAAS_011, CHANGED_MEANWHILE),
+        )
+
+    def set_role(self, tx: Tx, user: User, role: str, now: str, on_fail: KeelError) -> None:
+        tx.update(
+            *self._key(user.user_id),
+            "SET #r = :new, updated_at = :now, GSI2PK = :g2",
+            names={"#r": "role"},
+            values={
+                ":new": role,
+                ":old": user.role,
+                ":now": now,
+                ":g2": keys.users_role_index_pk(self.tenant_id, role),
+            },
+            condition="#r = :old",
+            on_fail=on_fail,
+        )
+
+    # role history -------------------------------------------------------------------------
+
+    def add_role_history(self, tx: Tx, user_id: str, entry: dict[str, Any]) -> None:
+        tx.put(
+            {
+                "PK": self.pk,
+                "SK": keys.user_part_sk(user_id, "ROLEHIST", ids.ulid()),
+                "entity": "role_history",
+                "user_id": user_id,
+                **entry,
+            }
+        )
+
+    def role_history(
+        self, user_id: str, limit: int, cursor: str | None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        found = table.query(
+            self.pk,
+            sk_prefix=keys.user_part_sk(user_id, "ROLEHIST") + "#",
+            limit=limit,
+            cursor=cursor,
+            newest_first=True,
+        )
+        return found.items, found.next_cursor
+
+    # temporary suspensions -----------------------------------------------------------------
+
+    def add_due_suspension(self, tx: Tx, user_id: str, until: str) -> None:
+        tx.put(
+            {
+                "PK": keys.SUSPENSIONS_DUE_PK,
+                "SK": keys.suspension_due_sk(until, self.tenant_id, user_id),
+                "entity": "suspension_due",
+                "tenant_id": self.tenant_id,
+                "user_id": user_id,
+                "until": until,
+            }
+        )
+
+    def remove_due_suspension(self, tx: Tx, user_id: str, until: str) -> None:
+        tx.delete(keys.SUSPENSIONS_DUE_PK, keys.suspension_due_sk(until, self.tenant_id, user_id))
+
+
+def for_tenant(tenant_id: str) -> UserRepo:
+    return UserRepo(tenant_id)
+
+
+def due_suspensions(now: str, limit: int) -> list[dict[str, Any]]:
+    """Temporary suspensions whose end has passed, across tenants (the schedule's list)."""
+    return table.query(keys.SUSPENSIONS_DUE_PK, sk_between=("0", now + "~"), limit=limit).items
+
+
+def drop_due_suspension(item: dict[str, Any]) -> None:
+    """A stale marker (the user was unsuspended or deleted meanwhile)."""
+    table.delete(item["PK"], item["SK"])

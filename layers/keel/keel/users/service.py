@@ -6,18 +6,18 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from typing import Any
 
+from keel.audit import repo as audit
 from keel.auth import links, sessions
 from keel.core import clock, ids
-from keel.core.errors import ErrorCode, KeelError, invalid
+from keel.core.errors import ErrorCode, KeelError, Kind, invalid, not_found
 from keel.core.pagination import Page
 from keel.core.permissions import SUPER_ADMIN, Permission
 from keel.core.principal import PLATFORM_TENANT, Principal
 from keel.roles import service as roles
 from keel.roles.resolve import permissions_for
 from keel.store import audit as audit_store
-from keel.store import keys, table
 from keel.store.change import Change
-from keel.store.table import Tx
+from keel.store.expressions import one_of
 from keel.tenants import repo as tenants
 from keel.users import repo
 from keel.users.models import (
@@ -39,20 +39,15 @@ from keel.users.models import (
     UserUpdate,
 )
 
-EMAIL_CHANGE = "email_change"
 EMAIL_CHANGE_SECONDS = 24 * 3600
-
-
-def user_not_found() -> KeelError:
-    return KeelError(ErrorCode.SAAS_002, "User not found")
 
 
 def load(principal: Principal, tenant_id: str | None, user_id: str, *, consistent: bool = False) -> User:
     """A user of the caller's tenant (a super admin may name another); deleted ones are gone."""
     scoped = principal.tenant_scope(tenant_id)
-    user = repo.get(scoped, user_id, consistent=consistent)
+    user = repo.for_tenant(scoped).get(user_id, consistent=consistent)
     if user is None or user.status is UserStatus.DELETED:
-        raise user_not_found()
+        raise not_found(Kind.USER)
     return user
 
 
@@ -81,41 +76,18 @@ def list_users(principal: Principal, f: UserFilter, limit: int, cursor: str | No
     lo, hi = _bound(f.registered_from, upper=False), _bound(f.registered_to, upper=True)
     if f.q:
         return _search(tenant_id, f, lo, hi, limit, cursor)
-    query: dict[str, Any] = {"limit": limit, "cursor": cursor, "newest_first": True}
-    date_range = (lo or "0", (hi or "9") + "~") if lo or hi else None
-    if f.role:
-        pk, query["index"] = keys.users_role_index_pk(tenant_id, f.role), "GSI2"
-        if f.status:
-            prefix = f"{f.status.value}#"
-            if date_range:
-                query["sk_between"] = (prefix + date_range[0], prefix + date_range[1])
-            else:
-                query["sk_prefix"] = prefix
-        elif date_range:
-            query.update(
-                filter_expression="created_at BETWEEN :lo AND :hi",
-                values={":lo": date_range[0], ":hi": date_range[1]},
-            )
-    elif f.status:
-        pk, query["index"] = keys.users_status_index_pk(tenant_id, f.status.value), "GSI3"
-        query["sk_between"] = date_range
-    else:
-        pk, query["index"] = keys.users_index_pk(tenant_id), "GSI1"
-        query["sk_between"] = date_range
-    page = table.query(pk, **query)
-    return Page[UserOut](
-        items=[UserOut.of(repo.from_item(i)) for i in page.items], next_cursor=page.next_cursor
+    users, next_cursor = repo.for_tenant(tenant_id).page(
+        role=f.role, status=f.status, lo=lo, hi=hi, limit=limit, cursor=cursor
     )
+    return Page[UserOut](items=[UserOut.of(u) for u in users], next_cursor=next_cursor)
 
 
 def _search(
     tenant_id: str, f: UserFilter, lo: str | None, hi: str | None, limit: int, cursor: str | None
 ) -> Page[UserOut]:
-    term = (f.q or "").strip().lower()
-    prefix = f"E#{term}" if "@" in term else f"N#{term}"
-    page = table.query(keys.user_search_pk(tenant_id), sk_prefix=prefix, limit=limit, cursor=cursor)
-    ordered = list(dict.fromkeys(i["user_id"] for i in page.items))
-    found = repo.get_many(tenant_id, ordered)
+    users = repo.for_tenant(tenant_id)
+    ordered, next_cursor = users.search(f.q or "", limit, cursor)
+    found = users.get_many(ordered)
     items = []
     for user_id in ordered:
         user = found.get(user_id)
@@ -126,13 +98,13 @@ def _search(
         if (lo and user.created_at < lo) or (hi and user.created_at > hi + "~"):
             continue
         items.append(UserOut.of(user))
-    return Page[UserOut](items=items, next_cursor=page.next_cursor)
+    return Page[UserOut](items=items, next_cursor=next_cursor)
 
 
 def get_user(principal: Principal, tenant_id: str | None, user_id: str) -> UserDetail:
     require_self_or(principal, user_id, Permission.USERS_READ)
     user = load(principal, tenant_id, user_id)
-    tenant = tenants.get(user.tenant_id)
+    tenant = tenants.for_tenant(user.tenant_id).get()
     return UserDetail.model_validate(
         {
             **user.model_dump(),
@@ -146,20 +118,6 @@ def get_user(principal: Principal, tenant_id: str | None, user_id: str) -> UserD
 
 
 # creation -----------------------------------------------------------------------------------
-
-
-def count_new_user(tx: Tx, tenant_id: str) -> None:
-    """Takes one seat of the tenant's plan, or fails the whole transaction with SAAS_006."""
-    tx.update(
-        keys.tenant_pk(tenant_id),
-        keys.TENANT_SK,
-        "SET user_count = user_count + :one",
-        condition="attribute_exists(PK) AND user_count < limits.max_users",
-        values={":one": 1},
-        on_fail=KeelError(
-            ErrorCode.SAAS_006, "The tenant has reached its user limit; upgrade the plan or remove users"
-        ),
-    )
 
 
 def create_user(principal: Principal, tenant_id: str | None, body: UserCreate) -> UserOut:
@@ -179,7 +137,7 @@ def create_user(principal: Principal, tenant_id: str | None, body: UserCreate) -
         updated_at=now,
     )
     change = Change(principal)
-    count_new_user(change.tx, scoped)
+    tenants.for_tenant(scoped).take_seat(change.tx)
     repo.add_new_user(change.tx, user)
     change.emit(
         "user.created", {"tenant_id": scoped, "user_id": user.user_id, "role": user.role}, tenant_id=scoped
@@ -222,19 +180,7 @@ def update_user(principal: Principal, tenant_id: str | None, user_id: str, body:
     changes["updated_at"] = clock.iso()
     after = user.model_copy(update=changes)
     change = Change(principal)
-    sets = [f"#{k} = :{k}" for k, v in changes.items() if v is not None]
-    removes = [f"#{k}" for k, v in changes.items() if v is None]
-    expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
-    change.tx.update(
-        keys.tenant_pk(user.tenant_id),
-        keys.user_sk(user_id),
-        expression,
-        names={f"#{k}": k for k in changes} | {"#st": "status"},
-        values={f":{k}": v for k, v in changes.items() if v is not None} | {":deleted": "deleted"},
-        condition="attribute_exists(PK) AND #st <> :deleted",
-        on_fail=user_not_found(),
-    )
-    repo.replace_search_entries(change.tx, user, after)
+    repo.for_tenant(user.tenant_id).update_profile(change.tx, user, after, changes)
     changed = sorted(set(changes) - {"updated_at"})
     change.emit(
         "user.updated",
@@ -262,8 +208,8 @@ def update_user(principal: Principal, tenant_id: str | None, user_id: str, body:
 def confirm_email_change(token: str, principal: Principal) -> UserOut:
     """The new address is proven: it becomes the login e-mail (reservation moved) and is verified."""
     change = Change(principal)
-    link = links.redeem(change.tx, token, EMAIL_CHANGE)
-    user = repo.get(link["tenant_id"], link["user_id"], consistent=True)
+    link = links.redeem(change.tx, token, links.EMAIL_CHANGE)
+    user = repo.for_tenant(link["tenant_id"]).get(link["user_id"], consistent=True)
     if user is None or user.status is UserStatus.DELETED or not user.pending_email:
         raise KeelError(ErrorCode.SAAS_012, "This link is invalid, used or expired")
     new_email = user.pending_email
@@ -275,17 +221,9 @@ def confirm_email_change(token: str, principal: Principal) -> UserOut:
         permissions=frozenset(),
         meta=principal.meta,
     )
-    change.tx.delete(keys.email_pk(user.email), keys.EMAIL_SK)
-    repo.reserve_email(change.tx, new_email, user)
-    change.tx.update(
-        keys.tenant_pk(user.tenant_id),
-        keys.user_sk(user.user_id),
-        "SET email = :e, updated_at = :now REMOVE pending_email",
-        values={":e": new_email, ":now": after.updated_at, ":p": new_email},
-        condition="pending_email = :p",
-        on_fail=KeelError(ErrorCode.SAAS_012, "This link is invalid, used or expired"),
+    repo.for_tenant(user.tenant_id).confirm_email(
+        change.tx, user, after, on_fail=KeelError(ErrorCode.SAAS_012, "This link is invalid, used or expired")
     )
-    repo.replace_search_entries(change.tx, user, after)
     change.emit(
         "user.email_changed", {"tenant_id": user.tenant_id, "user_id": user.user_id}, tenant_id=user.tenant_id
     )
@@ -306,35 +244,23 @@ def list_activity(
     """Login history and recent audited actions of one user, newest first (one Query per page)."""
     require_self_or(principal, user_id, Permission.USERS_READ)
     user = load(principal, tenant_id, user_id)
-    query: dict[str, Any] = {"index": "GSI1", "limit": limit, "cursor": cursor, "newest_first": True}
-    logins = {":a": "login", ":b": "login_failed", ":c": "logout", ":d": "session_refreshed"}
-    if kind == "logins":
-        query.update(filter_expression="event_type IN (:a, :b, :c, :d)", values=logins)
-    elif kind == "actions":
-        query.update(filter_expression="NOT event_type IN (:a, :b, :c, :d)", values=logins)
-    page = table.query(keys.audit_user_index_pk(user.tenant_id, user_id), **query)
-    fields = set(audit_store.AuditRecord.model_fields)
-    records = [
-        audit_store.AuditRecord.model_validate({k: v for k, v in i.items() if k in fields})
-        for i in page.items
-    ]
-    return Page[audit_store.AuditRecord](items=records, next_cursor=page.next_cursor)
+    logins = ("login", "login_failed", "logout", "session_refreshed")
+    where = one_of("event_type", logins, negate=kind == "actions") if kind in {"logins", "actions"} else None
+    records, next_cursor = audit.for_tenant(user.tenant_id).page(
+        user_id=user_id, where=where, limit=limit, cursor=cursor
+    )
+    return Page[audit_store.AuditRecord](items=records, next_cursor=next_cursor)
 
 
 # roles --------------------------------------------------------------------------------------
 
 
-def _guard_last_super_admin(user: User, action: str) -> None:
+def guard_last_super_admin(user: User, action: str) -> None:
     """Refuses to take away the platform's last active super admin."""
     if user.tenant_id != PLATFORM_TENANT or user.role != SUPER_ADMIN:
         return
-    page = table.query(
-        keys.users_role_index_pk(PLATFORM_TENANT, SUPER_ADMIN),
-        index="GSI2",
-        sk_prefix=f"{UserStatus.ACTIVE.value}#",
-        limit=2,
-    )
-    others = [i for i in page.items if i["user_id"] != user.user_id]
+    active = repo.for_tenant(PLATFORM_TENANT).active_ids_with_role(SUPER_ADMIN, limit=2)
+    others = [u for u in active if u != user.user_id]
     if not others:
         raise KeelError(ErrorCode.SAAS_011, f"Cannot {action} the last super admin")
 
@@ -347,35 +273,27 @@ def _change_role(principal: Principal, user: User, body: RoleChange) -> str:
         raise KeelError(ErrorCode.SAAS_003, f"The user already has the role {body.role!r}")
     _no_escalation_over(principal, user)
     if user.role == SUPER_ADMIN:
-        _guard_last_super_admin(user, "demote")
+        guard_last_super_admin(user, "demote")
     now = clock.iso()
     change = Change(principal)
-    change.tx.update(
-        keys.tenant_pk(user.tenant_id),
-        keys.user_sk(user.user_id),
-        "SET #r = :new, updated_at = :now, GSI2PK = :g2",
-        names={"#r": "role"},
-        values={
-            ":new": body.role,
-            ":old": user.role,
-            ":now": now,
-            ":g2": keys.users_role_index_pk(user.tenant_id, body.role),
-        },
-        condition="#r = :old",
+    users = repo.for_tenant(user.tenant_id)
+    users.set_role(
+        change.tx,
+        user,
+        body.role,
+        now,
         on_fail=KeelError(ErrorCode.SAAS_003, "The user's role changed meanwhile; reload and retry"),
     )
-    change.tx.put(
+    users.add_role_history(
+        change.tx,
+        user.user_id,
         {
-            "PK": keys.tenant_pk(user.tenant_id),
-            "SK": keys.user_part_sk(user.user_id, "ROLEHIST", ids.ulid()),
-            "entity": "role_history",
-            "user_id": user.user_id,
             "from_role": user.role,
             "to_role": body.role,
             "reason": body.reason,
             "changed_by": principal.actor,
             "changed_at": now,
-        }
+        },
     )
     # sessions carry the role: the user's next request runs with the new one
     for item in sessions.for_user(user.tenant_id, user.user_id):
@@ -444,27 +362,15 @@ def role_history(
 ) -> Page[RoleHistoryEntry]:
     require_self_or(principal, user_id, Permission.USERS_READ)
     user = load(principal, tenant_id, user_id)
-    page = table.query(
-        keys.tenant_pk(user.tenant_id),
-        sk_prefix=keys.user_part_sk(user_id, "ROLEHIST") + "#",
-        limit=limit,
-        cursor=cursor,
-        newest_first=True,
-    )
+    items, next_cursor = repo.for_tenant(user.tenant_id).role_history(user_id, limit, cursor)
     fields = set(RoleHistoryEntry.model_fields)
     return Page[RoleHistoryEntry](
-        items=[
-            RoleHistoryEntry.model_validate({k: v for k, v in i.items() if k in fields}) for i in page.items
-        ],
-        next_cursor=page.next_cursor,
+        items=[RoleHistoryEntry.model_validate({k: v for k, v in i.items() if k in fields}) for i in items],
+        next_cursor=next_cursor,
     )
 
 
 # suspension ---------------------------------------------------------------------------------
-
-
-def _due_sk(until: str, tenant_id: str, user_id: str) -> str:
-    return f"{until}#{tenant_id}#{user_id}"
 
 
 def suspend(principal: Principal, tenant_id: str | None, user_id: str, body: SuspendRequest) -> UserDetail:
@@ -475,7 +381,7 @@ def suspend(principal: Principal, tenant_id: str | None, user_id: str, body: Sus
     if user.status is UserStatus.SUSPENDED:
         raise KeelError(ErrorCode.SAAS_011, "The user is already suspended")
     _no_escalation_over(principal, user)
-    _guard_last_super_admin(user, "suspend")
+    guard_last_super_admin(user, "suspend")
     until = None
     if body.until is not None:
         moment = body.until if body.until.tzinfo else body.until.replace(tzinfo=clock.now().tzinfo)
@@ -491,35 +397,17 @@ def suspend(principal: Principal, tenant_id: str | None, user_id: str, body: Sus
         at=now,
         previous_status=user.status,
     )
-    index_expr, index_values = repo.status_index_set(user, UserStatus.SUSPENDED)
+    users = repo.for_tenant(user.tenant_id)
     change = Change(principal)
-    change.tx.update(
-        keys.tenant_pk(user.tenant_id),
-        keys.user_sk(user_id),
-        f"SET #s = :sus, suspension = :susp, updated_at = :now, {index_expr}",
-        names={"#s": "status"},
-        values={
-            ":sus": "suspended",
-            ":susp": suspension.model_dump(mode="json"),
-            ":now": now,
-            ":cur": user.status.value,
-            **index_values,
-        },
-        condition="#s = :cur",
-        on_fail=KeelError(ErrorCode.SAAS_011, "The user changed meanwhile; reload and retry"),
+    users.move_status(
+        change.tx,
+        user,
+        UserStatus.SUSPENDED,
+        fields={"suspension": suspension.model_dump(mode="json"), "updated_at": now},
     )
     ended = sessions.end_all_for_user(change.tx, user.tenant_id, user_id)
     if until:
-        change.tx.put(
-            {
-                "PK": keys.SUSPENSIONS_DUE_PK,
-                "SK": _due_sk(until, user.tenant_id, user_id),
-                "entity": "suspension_due",
-                "tenant_id": user.tenant_id,
-                "user_id": user_id,
-                "until": until,
-            }
-        )
+        users.add_due_suspension(change.tx, user_id, until)
     change.emit(
         "user.suspended",
         {"tenant_id": user.tenant_id, "user_id": user_id, "until": until},
@@ -547,19 +435,18 @@ def unsuspend(
         raise KeelError(ErrorCode.SAAS_011, "The user is not suspended")
     _no_escalation_over(principal, user)
     restored = user.suspension.previous_status
-    index_expr, index_values = repo.status_index_set(user, restored)
+    users = repo.for_tenant(user.tenant_id)
     change = Change(principal)
-    change.tx.update(
-        keys.tenant_pk(user.tenant_id),
-        keys.user_sk(user_id),
-        f"SET #s = :back, updated_at = :now, {index_expr} REMOVE suspension",
-        names={"#s": "status"},
-        values={":back": restored.value, ":sus": "suspended", ":now": clock.iso(), **index_values},
-        condition="#s = :sus",
+    users.move_status(
+        change.tx,
+        user,
+        restored,
+        fields={"updated_at": clock.iso()},
+        remove=("suspension",),
         on_fail=KeelError(ErrorCode.SAAS_011, "The user is not suspended"),
     )
     if user.suspension.until:
-        change.tx.delete(keys.SUSPENSIONS_DUE_PK, _due_sk(user.suspension.until, user.tenant_id, user_id))
+        users.remove_due_suspension(change.tx, user_id, user.suspension.until)
     change.emit(
         "user.unsuspended", {"tenant_id": user.tenant_id, "user_id": user_id}, tenant_id=user.tenant_id
     )
@@ -578,9 +465,8 @@ def unsuspend(
 def lift_due_suspensions(limit: int = 500) -> int:
     """The schedule: lifts every temporary suspension whose `until` has passed, as the system."""
     now = clock.iso()
-    page = table.query(keys.SUSPENSIONS_DUE_PK, sk_between=("0", now + "~"), limit=limit)
     lifted = 0
-    for item in page.items:
+    for item in repo.due_suspensions(now, limit):
         if item["until"] > now:
             continue
         system = Principal.system(item["tenant_id"], "lift_suspensions")
@@ -588,5 +474,5 @@ def lift_due_suspensions(limit: int = 500) -> int:
             unsuspend(system, None, item["user_id"], UnsuspendRequest(reason="temporary suspension ended"))
             lifted += 1
         except KeelError:  # unsuspended or deleted meanwhile: the marker is stale
-            table.delete(item["PK"], item["SK"])
+            repo.drop_due_suspension(item)
     return lifted

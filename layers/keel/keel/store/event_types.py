@@ -1,0 +1,148 @@
+"""The declared domain events: every event type, its payload model and what it means.
+
+This is the one registry. `Change.emit` refuses a type that is not here or a payload that does
+not validate against its model; the workers' subscriptions (`keel.mail.system.HANDLERS`) and
+the template's SNS filter policies may name only these types (tests/unit/test_event_types.py);
+`catalogue()` is what the webhooks area publishes as `list_event_types`.
+
+A new area declares its events here: one payload model (ids and small facts, never personal
+data or secrets: consumers read fresh state by id) and one `_declare(...)` line per type.
+Payloads forbid unknown fields, so a typo in an emit fails in the tests, not in a consumer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ConfigDict, Field
+
+from keel.core.model import Model
+
+
+class Payload(Model):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TenantRef(Payload):
+    tenant_id: str
+
+
+class UserRef(Payload):
+    tenant_id: str
+    user_id: str
+
+
+class TenantCreated(TenantRef):
+    admin_user_id: str = Field(description="The first administrator, pending activation")
+    name: str
+
+
+class UserCreated(UserRef):
+    role: str
+
+
+class UserUpdated(UserRef):
+    changed: list[str] = Field(description="Names of the profile fields that changed")
+
+
+class UserRoleChanged(UserRef):
+    from_role: str
+    to_role: str
+
+
+class UserSuspended(UserRef):
+    until: str | None = Field(default=None, description="End of a temporary suspension (ISO 8601)")
+
+
+class TwoFactorCode(UserRef):
+    pk: str = Field(description="Key of the pending code item the mailer reads (never the code itself)")
+    sk: str
+
+
+class RoleCreated(Payload):
+    role: str
+    permissions: list[str]
+
+
+class RoleUpdated(Payload):
+    role: str
+
+
+class InvitationRef(TenantRef):
+    invitation_id: str
+
+
+class InvitationSent(InvitationRef):
+    tenant_name: str | None = None
+
+
+class InvitationAccepted(InvitationRef):
+    user_id: str
+
+
+@dataclass(frozen=True)
+class EventType:
+    name: str
+    payload: type[Payload]
+    description: str
+
+    def schema(self) -> dict[str, Any]:
+        return self.payload.model_json_schema()
+
+
+REGISTRY: dict[str, EventType] = {}
+
+
+def _declare(name: str, payload: type[Payload], description: str) -> None:
+    assert name not in REGISTRY, f"event type {name} declared twice"
+    REGISTRY[name] = EventType(name, payload, description)
+
+
+# tenants
+_declare("tenant.created", TenantCreated, "A tenant was created with its first administrator")
+_declare("tenant.updated", TenantRef, "A tenant's name, plan, limits or status changed")
+# users
+_declare("user.created", UserCreated, "A user was added (by an administrator or by accepting an invitation)")
+_declare("user.updated", UserUpdated, "A user's profile changed")
+_declare("user.email_change_requested", UserRef, "A user asked to change their e-mail; a link goes to it")
+_declare("user.email_changed", UserRef, "A user confirmed their new e-mail address")
+_declare("user.role_changed", UserRoleChanged, "A user's role changed")
+_declare("user.suspended", UserSuspended, "A user was suspended (their sessions are ended)")
+_declare("user.unsuspended", UserRef, "A user's suspension was lifted")
+_declare("user.deleted", UserRef, "A user's personal data was erased (the user is a tombstone)")
+# identity
+_declare("auth.password_changed", UserRef, "A user's password changed (the user is told by e-mail)")
+_declare("auth.password_reset_requested", UserRef, "A password reset link is to be sent to the user")
+_declare("auth.activation_requested", UserRef, "An activation link is to be sent (again) to the user")
+_declare("auth.two_factor_code", TwoFactorCode, "An e-mail 2FA code is to be sent to the user")
+_declare("auth.two_factor_changed", UserRef, "A user's 2FA methods changed (enrolled, confirmed or reset)")
+# roles
+_declare("role.created", RoleCreated, "A custom role was created")
+_declare("role.updated", RoleUpdated, "A custom role's label, description or permissions changed")
+# invitations
+_declare("invitation.created", InvitationSent, "An invitation was created; the invitee gets a link")
+_declare("invitation.resent", InvitationSent, "An invitation was sent again with a new link")
+_declare("invitation.revoked", InvitationRef, "An invitation was revoked; its link no longer works")
+_declare("invitation.accepted", InvitationAccepted, "An invitation was accepted and its user created")
+
+
+def validated(name: str, data: dict[str, Any] | Payload) -> dict[str, Any]:
+    """The payload of a declared event as it is stored; raises ValueError for anything else."""
+    declared = REGISTRY.get(name)
+    if declared is None:
+        raise ValueError(f"undeclared event type {name!r}: declare it in keel.store.event_types")
+    if isinstance(data, Payload):
+        if not isinstance(data, declared.payload):
+            raise ValueError(f"{name} carries {declared.payload.__name__}, not {type(data).__name__}")
+        return data.model_dump(mode="json", exclude_none=True)
+    declared.payload.model_validate(data)  # pydantic.ValidationError is a ValueError
+    return data
+
+
+def catalogue() -> list[dict[str, Any]]:
+    """Every declared event: name, description and its payload's JSON schema (sorted by name)."""
+    return [
+        {"name": e.name, "description": e.description, "schema": e.schema()}
+        for e in sorted(REGISTRY.values(), key=lambda e: e.name)
+    ]

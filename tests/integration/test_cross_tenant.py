@@ -1,0 +1,201 @@
+"""Tenant isolation over EVERY operation of the committed spec, found automatically.
+
+Each non-public operationId is called by tenant B's admin with tenant A's identifiers: path
+parameters filled with ids that exist in A (user, invitation, session, impersonation, role,
+tenant), `tenant_id=A` where the operation takes it, A's ids in the body where it names users or
+sessions. Every call must be refused (403/404), leak nothing of A and write nothing. A new
+operation with a path parameter, a body or a query `tenant_id` the table below does not know
+fails the first test: no route can be forgotten.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from keel.core import clock
+from keel.core.errors import NOT_FOUND
+from tests.support.actors import Actor, super_admin, tenant_admin
+from tests.support.http import Api, Reply
+from tests.support.people import invite, member
+from tests.support.spec import SELF_ONLY, operations
+
+NOT_FOUND_CODES = {code.name for code in NOT_FOUND.values()}
+SELF = SELF_ONLY
+# Platform staff only: a tenant admin is refused whatever they name.
+PLATFORM = {"list_tenants", "create_tenant", "update_tenant"}
+
+
+@dataclass
+class Victim:
+    tenant: Actor  # tenant A's admin
+    ph: Actor  # a pharmacist of A
+    invitation_id: str
+    session_id: str
+    impersonation_id: str
+    role: str
+
+
+def _params(op: dict[str, Any], where: str) -> set[str]:
+    return {p["name"] for p in op.get("parameters", []) if p["in"] == where}
+
+
+def _fillers(v: Victim) -> dict[str, str]:
+    """Path parameter -> an id that exists in tenant A."""
+    return {
+        "user_id": v.ph.user_id,
+        "invitation_id": v.invitation_id,
+        "session_id": v.session_id,
+        "impersonation_id": v.impersonation_id,
+        "role": v.role,
+        "tenant_id": v.tenant.tenant_id,
+    }
+
+
+def _bodies(v: Victim) -> dict[str, Any]:
+    """A valid body for every operation that takes one (naming A's ids where the body names any)."""
+    u = v.ph.user_id
+    return {
+        "force_password_reset": {"user_id": u},
+        "update_2fa_settings": {"enforcement": "required"},
+        "update_session_settings": {"max_concurrent": 2},
+        "update_ip_allowlist": {"entries": ["10.0.0.0/8"]},
+        "update_impersonation_settings": {"enabled": False},
+        "update_password_policy": {"min_length": 10},
+        "preview_password_policy": {"min_length": 12},
+        "admin_reset_password": {"mode": "email"},
+        "start_impersonation": {"user_id": u, "reason": "ticket 99: help"},
+        "terminate_sessions": {"reason": "compromise", "session_ids": [v.session_id]},
+        "terminate_session": {"reason": "lost phone"},
+        "create_user": {"email": "n@acme.example.com", "name": "N", "role": "cashier"},
+        "update_user": {"name": "Renamed"},
+        "change_user_role": {"role": "technician", "reason": "stock take"},
+        "bulk_change_roles": {"user_ids": [u], "role": "technician", "reason": "stock take"},
+        "suspend_user": {"reason": "other"},
+        "unsuspend_user": {"reason": "back again"},
+        "create_role": {"name": "day_shift", "label": "Day", "permissions": ["profile:self"]},
+        "update_role": {"label": "Nights"},
+        "create_invitation": {"email": "x@acme.example.com", "role": "cashier"},
+        "delete_user_data": {"reason": "GDPR request 7"},
+        "update_tenant": {"name": "Mine now"},
+        "create_tenant": {"name": "Mine Co", "admin": {"email": "m@m.example.com", "name": "M"}},
+    }
+
+
+# Bodies that name A's ids: the call is a cross-tenant attempt even without `tenant_id`.
+BODY_IDS = {"force_password_reset", "start_impersonation", "terminate_sessions", "bulk_change_roles"}
+
+
+def _victim(api: Api) -> tuple[Victim, Actor]:
+    clock.freeze()  # no last-activity writes between the snapshots
+    root = super_admin(api)
+    boss = tenant_admin(api, root)
+    attacker = tenant_admin(api, root, "Other Pharmacy", "boss@other.example.com")
+    ph = member(api, boss, "ph@acme.example.com")
+    cashier = member(api, boss, "cash@acme.example.com", role="cashier")
+    inv = invite(api, boss, "pending@acme.example.com")
+    role = api.post(
+        "/roles", {"name": "night_shift", "label": "Night", "permissions": ["profile:self"]}, token=boss.token
+    )
+    assert role.status == 201, role.text
+    session = next(
+        s["session_id"] for s in api.get("/sessions", token=boss.token).json["items"] if s["current"]
+    )
+    imp = api.post(
+        "/impersonations",
+        {"user_id": cashier.user_id, "reason": "ticket 12: till totals", "duration_minutes": 30},
+        token=boss.token,
+    )
+    assert imp.status == 201, imp.text
+    return Victim(
+        boss, ph, inv["invitation_id"], session, imp.json["impersonation_id"], "night_shift"
+    ), attacker
+
+
+Call = tuple[str, str, str, Any, dict[str, str] | None]  # label, method, path, body, query
+
+
+def _variants(v: Victim, op: dict[str, Any], path: str, body: Any) -> list[Call]:
+    name, method, query = op["operationId"], op["method"], _params(op, "query")
+    a = {"tenant_id": v.tenant.tenant_id}
+    out: list[Call] = []
+    if _params(op, "path"):  # A's bare ids, as if they were the caller's
+        out.append((f"{name} (ids)", method, path, body, None))
+    if "tenant_id" in query:  # naming tenant A outright
+        out.append((f"{name} ?tenant_id", method, path, body, a))
+        if "user_id" in query:
+            out.append((f"{name} ?tenant_id&user_id", method, path, body, {**a, "user_id": v.ph.user_id}))
+    elif "user_id" in query:
+        out.append((f"{name} ?user_id", method, path, body, {"user_id": v.ph.user_id}))
+    if name in BODY_IDS:
+        out.append((f"{name} (body ids)", method, path, body, None))
+    if name in PLATFORM and not out:
+        out.append((f"{name} (platform)", method, path, body, None))
+    return out
+
+
+def _calls(v: Victim) -> tuple[list[Call], list[str]]:
+    """Every cross-tenant call of every non-public operation, and the operations left without one."""
+    fillers, bodies = _fillers(v), _bodies(v)
+    calls: list[Call] = []
+    missing: list[str] = []
+    for op in operations():
+        name = op["operationId"]
+        if op["public"]:
+            continue
+        path_params, query = _params(op, "path"), _params(op, "query")
+        if name in SELF:
+            if path_params or "tenant_id" in query or "user_id" in query:
+                missing.append(f"{name}: listed as self-only but takes an id")
+            continue
+        unknown = path_params - set(fillers)
+        if unknown:
+            missing.append(f"{name}: no id of tenant A for path parameter(s) {sorted(unknown)}")
+            continue
+        if "requestBody" in op and name not in bodies:
+            missing.append(f"{name}: no body")
+            continue
+        path = op["path"].format(**{p: fillers[p] for p in path_params})
+        before = len(calls)
+        calls += _variants(v, op, path, bodies.get(name))
+        if len(calls) == before:
+            missing.append(f"{name}: names nothing of another tenant; add a case (or list it in SELF)")
+    return calls, missing
+
+
+def _refused(reply: Reply, label: str) -> bool:
+    if reply.status == 403:
+        return reply.code in {"SAAS_001", "SAAS_005"}
+    if reply.status == 404:
+        return reply.code in NOT_FOUND_CODES
+    if label.startswith("bulk_change_roles") and reply.status == 200:  # per-user results
+        return all(r["code"] in NOT_FOUND_CODES for r in reply.json["results"])
+    return False
+
+
+def test_every_non_public_operation_has_a_cross_tenant_case() -> None:
+    a = Actor("tok", "usr_a", "ten_a", "a@a.example.com")
+    calls, missing = _calls(Victim(a, a, "inv_a", "ses_a", "imp_a", "night_shift"))
+    assert not missing, "\n".join(missing)
+    covered = {label.split(" ")[0] for label, *_ in calls} | SELF
+    secured = {op["operationId"] for op in operations() if not op["public"]}
+    assert covered == secured
+    assert len(secured) > 50
+
+
+def test_another_tenants_ids_are_refused_on_every_operation_leak_nothing_and_write_nothing(api: Api) -> None:
+    victim, attacker = _victim(api)
+    calls, missing = _calls(victim)
+    assert not missing, "\n".join(missing)
+    assert len(calls) > 60
+    secrets = [victim.tenant.tenant_id, victim.tenant.email, victim.ph.email, "Acme", "night_shift"]
+    before = api.stack.scan()
+    wrong = []
+    for label, method, path, body, query in calls:
+        reply = api.call(method, path, json_body=body, token=attacker.token, query=query)
+        if not _refused(reply, label):
+            wrong.append(f"{label}: {reply.status} {reply.text[:160]}")
+        elif reply.status != 200 and any(s in reply.text for s in secrets):
+            wrong.append(f"{label}: leaks {reply.text[:160]}")
+    assert not wrong, "\n".join(wrong)
+    assert api.stack.scan() == before
