@@ -130,7 +130,8 @@ def cold_starts(rounds: int, warm: int, only: set[str] | None) -> dict[str, Any]
             f"  {name:<24} {row['import_cpu_ms']:>6.1f} {'x' + str(row['import_ratio']):<6}"
             f" {'x' + str(row['import_ratio_to_floor']):<6} {'x' + str(row['import_ratio_wall']):<6}"
             f" {row['cold_cpu_ms']:>6.1f} {'x' + str(row['cold_ratio']):<6}"
-            f" {'x' + str(row['cold_ratio_wall']):<6} {row['warm_p50_ms']:>7} {row['first_calls']:>5}",
+            f" {'x' + str(row['cold_ratio_wall']):<6} {row['warm_p50_ms']:>7} {row['first_calls']:>5}"
+            + ("" if row["status"] in (200, "ok", "failures=0") else f"  (answered {row['status']})"),
             flush=True,
         )
     return report

@@ -19,6 +19,7 @@ API_CASES: dict[str, tuple[str, str, dict[str, Any] | None, dict[str, Any] | Non
     "AuthFunction": ("POST", "/auth/login", None, {"email": "{email}", "password": "{password}"}),
     "ImpersonationFunction": ("GET", "/impersonations", None, None),
     "InvitationsFunction": ("GET", "/invitations", None, None),
+    "PagesFunction": ("GET", "/activate", {"token": "{link_token}"}, None),  # the page, not the form
     "PrivacyFunction": ("GET", "/deletion-log", None, None),
     "RolesFunction": ("GET", "/roles", None, None),
     "SecurityFunction": ("GET", "/security/password-policy", None, None),
@@ -80,7 +81,7 @@ def record() -> Recorded:
     from infra.apps import function_module
     from infra.benchkit.stub import recording
     from infra.lambda_events import LambdaContext, http_event, scheduled_event, sqs_event, stream_event
-    from keel.core import aws
+    from keel.core import aws, ids
     from tests.support.actors import PASSWORD, super_admin, tenant_admin
     from tests.support.http import Api, handler_of, router
     from tests.support.pipeline import Pipeline
@@ -91,7 +92,12 @@ def record() -> Recorded:
         api = Api(stack)
         root = super_admin(api)
         boss = tenant_admin(api, root)
-        names = {"tenant_id": boss.tenant_id, "email": boss.email, "password": PASSWORD}
+        names = {
+            "tenant_id": boss.tenant_id,
+            "email": boss.email,
+            "password": PASSWORD,
+            "link_token": ids.token(32),  # well formed; opening a link's page reads nothing
+        }
         clients = [aws.client(s) for s in ("dynamodb", "sns", "ses", "secretsmanager", "sqs")]
 
         def run(function: str, code_uri: str, handler: str, event: dict[str, Any]) -> tuple[Any, Any]:
@@ -105,7 +111,7 @@ def record() -> Recorded:
             found = router().match(method, target)
             assert found is not None, (function, target)
             assert found.route.function == function, (function, target)
-            qs = urlencode(query or {})
+            qs = urlencode(_fill(query or {}, names))
             headers = {"content-type": "application/json", "authorization": f"Bearer {boss.token}"}
             event = http_event(
                 method,

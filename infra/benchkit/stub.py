@@ -3,14 +3,15 @@ local endpoint (`AWS_ENDPOINT_URL`), so a function pays for serialising, sending
 tracing each call as in Lambda, but not for moto (which copies the table on every transaction).
 
 A request is answered with the response recorded for the same operation and the same body; else
-with the last response recorded for that operation; else with an empty JSON object (a DynamoDB
-read of an unknown key, a write without return values). `PublishBatch` is answered from the
+with the one recorded for the most similar body of that operation; else with an empty JSON object
+(a DynamoDB read of an unknown key, a write without return values). `PublishBatch` is answered from the
 request (every entry published), so a batch of any size succeeds. The endpoint counts the calls it
 answers between the child's phase marks.
 """
 
 from __future__ import annotations
 
+import difflib
 import json
 import threading
 import uuid
@@ -99,6 +100,17 @@ def _publish_batch(form: dict[str, str]) -> bytes:
     ).encode()
 
 
+def _nearest(recorded: dict[str, dict[str, Any]], body: str) -> dict[str, Any] | None:
+    """The answer recorded for this body, else for the most similar one: a key holding the time
+    (the login's IP throttle window, 15 minutes) may have moved on since the recording."""
+    if body in recorded:
+        return recorded[body]
+    bodies = [b for b in recorded if b != "*"]
+    if not bodies:
+        return recorded.get("*")
+    return recorded[max(bodies, key=lambda b: difflib.SequenceMatcher(None, b, body).ratio())]
+
+
 class Endpoint:
     """The canned-answer endpoint, on a loopback port, in a thread of this process."""
 
@@ -153,7 +165,7 @@ class Endpoint:
         recorded = self.responses.get(operation, {})
         # one answer recorded (most writes): no need to read the request to choose
         only = len(recorded) <= 2
-        found = recorded.get("*") if only else recorded.get(canonical(raw, content_type)) or recorded.get("*")
+        found = recorded.get("*") if only else _nearest(recorded, canonical(raw, content_type))
         if found is None:
             return 200, {"content-type": "application/x-amz-json-1.0"}, b"{}"
         return int(found["status"]), dict(found["headers"]), str(found["body"]).encode()
