@@ -8,7 +8,7 @@ export AWS_DEFAULT_REGION ?= us-east-1
 
 .PHONY: dev test lint layering typecheck template-lint unit integration e2e bench build openapi fuzz fuzz-ci bootstrap clean
 
-$(VENV)/.installed: requirements/dev.txt layers/keel/requirements.txt
+$(VENV)/.installed: requirements/dev.txt layers/keel/requirements.txt layers/providers/requirements.txt
 	@test -x $(PY) || $$(infra/bin/find-python) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements/dev.txt

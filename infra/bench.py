@@ -1,111 +1,209 @@
-"""`make bench`: cold import time per function, DynamoDB calls per request, warm latency.
+"""`make bench`: cold starts measured as Lambda pays them, per function, against bare handlers.
 
-Everything runs on this machine against moto in-process; figures are medians of several runs.
+Each function runs in its own process, in a venv that holds only the layer's requirements
+(`.keel/bench/venv`), with the environment Lambda gives it (`LAMBDA_TASK_ROOT`, `_HANDLER`, the
+template's variables, the tracer on). The process imports the handler module, answers one first
+invocation (its cold start), then warm ones. AWS is a local endpoint replaying answers recorded
+against moto (`infra/benchkit/stub.py`), so latency is our code's plus botocore's, not moto's; the
+endpoint counts the calls each invocation makes. Rounds alternate the function and two baselines
+(boto3 + Powertools Logger, Metrics and Tracer, one DynamoDB GetItem per invocation: `powertools`
+with Powertools' defaults, `floor` with the Tracer patching botocore only) in the same
+environment; ratios are medians of the per-round ratios.
+
 Areas add their own figures through `infra/bench_<area>.py` modules with a `run() -> dict`.
+Writes `.keel/bench.json`.
 """
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import json
 import os
 import statistics
 import subprocess
 import sys
-import time
-from collections.abc import Callable
+from collections import Counter
+from pathlib import Path
 from typing import Any
 
 from infra.apps import ROOT
 
-COLD_RUNS = 5
-WARM_RUNS = 200
-# a bare Powertools handler: boto3, Logger, Metrics and Tracer, and nothing of ours
-BASELINE = (
-    "import boto3\nfrom aws_lambda_powertools import Logger, Metrics, Tracer\n"
-    "logger, metrics, tracer = Logger(), Metrics(), Tracer()\n"
-    "@logger.inject_lambda_context\n@tracer.capture_lambda_handler\ndef handler(event, context): return {}\n"
-)
+BENCH_DIR = ROOT / ".keel" / "bench"
+CHILD = ROOT / "infra" / "benchkit" / "child.py"
+BASELINE = '''"""The baseline: a bare boto3 + Powertools handler with one DynamoDB read."""
+import json
+import os
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics, Tracer
+
+logger, metrics, tracer = Logger(), Metrics(), Tracer(TRACER_ARGS)
+_client = None
 
 
-def _import_seconds(statement: str) -> float:
-    code = f"import time\nt = time.perf_counter()\n{statement}\nprint(time.perf_counter() - t)"
-    env = {
-        **os.environ,
-        "PYTHONPATH": f"{ROOT / 'layers' / 'keel'}{os.pathsep}{ROOT}",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "AWS_DEFAULT_REGION": "us-east-1",
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event, context):
+    global _client
+    _client = _client or boto3.client("dynamodb")
+    key = {"PK": {"S": "BENCH"}, "SK": {"S": "BENCH"}}
+    item = _client.get_item(TableName=os.environ["TABLE_NAME"], Key=key).get("Item") or {}
+    return {"statusCode": 200, "body": json.dumps(item)}
+'''
+# "powertools": Powertools' defaults, as its docs write a handler (the Tracer patches every library
+# X-Ray supports); the targets are against it. "floor": the same with the Tracer patching botocore
+# only, the least any function of ours can cost.
+BASELINES = {"powertools": "", "floor": 'patch_modules=["botocore"]'}
+WARM = {"RelayFunction": 15, "MailerFunction": 30}
+
+
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000, 1)
+
+
+def _child(python: Path, env: dict[str, str], event_file: Path, warm: int) -> dict[str, Any]:
+    out = subprocess.run(
+        [str(python), str(CHILD), str(event_file), str(warm)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    if out.returncode != 0:
+        raise RuntimeError(
+            f"bench child failed ({env.get('AWS_LAMBDA_FUNCTION_NAME')}):\n{out.stderr[-3000:]}"
+        )
+    if os.environ.get("BENCH_PROFILE") and "baseline" not in env.get("PYTHONPATH", ""):
+        print(out.stderr[-12000:])
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def cold_starts(rounds: int, warm: int, only: set[str] | None) -> dict[str, Any]:
+    from infra.benchkit.lambda_env import function_env, layer_python
+    from infra.benchkit.scenarios import record
+    from infra.benchkit.stub import Endpoint
+    from tests.support.stack import template
+
+    python = layer_python()
+    recorded = record()
+    for kind, args in BASELINES.items():
+        (BENCH_DIR / "baseline" / kind).mkdir(parents=True, exist_ok=True)
+        (BENCH_DIR / "baseline" / kind / "app.py").write_text(BASELINE.replace("TRACER_ARGS", args))
+    (BENCH_DIR / "events").mkdir(exist_ok=True)
+    report: dict[str, Any] = {"rounds": rounds, "functions": {}}
+    names = [n for n in recorded.scenarios if not only or n in only]
+    for name in names:
+        scenario = recorded.scenarios[name]
+        event_file = BENCH_DIR / "events" / f"{name}.json"
+        event_file.write_text(json.dumps(scenario.event))
+        with Endpoint(scenario.responses) as endpoint:
+            env = function_env(template(), name) | recorded.env | {"AWS_ENDPOINT_URL": endpoint.url}
+            base_envs = {
+                kind: env
+                | {
+                    "LAMBDA_TASK_ROOT": str(BENCH_DIR / "baseline" / kind),
+                    "PYTHONPATH": str(BENCH_DIR / "baseline" / kind),
+                    "_HANDLER": "app.lambda_handler",
+                    "POWERTOOLS_SERVICE_NAME": "baseline",
+                }
+                for kind in BASELINES
+            }
+            pairs: list[tuple[dict[str, Any], dict[str, Any]]] = []
+            floors: list[dict[str, Any]] = []
+            counts: dict[str, Counter[str]] = {}
+            for _ in range(rounds):
+                base = _child(python, base_envs["powertools"], event_file, 3)
+                endpoint.reset()
+                run = _child(python, env, event_file, WARM.get(name, warm))
+                counts = {phase: Counter(c) for phase, c in endpoint.counts.items()}
+                floors.append(_child(python, base_envs["floor"], event_file, 3))
+                pairs.append((base, run))
+        row = report["functions"][name] = _summary(scenario, pairs, counts)
+        row["floor_import_cpu_ms"] = _ms(statistics.median(f["import_cpu_s"] for f in floors))
+        row["import_ratio_to_floor"] = _ratio(
+            list(zip(floors, [r for _, r in pairs], strict=True)), lambda r: r["import_cpu_s"]
+        )
+        print(
+            f"  {name:<24} {row['import_cpu_ms']:>6.1f} {'x' + str(row['import_ratio']):<6}"
+            f" {'x' + str(row['import_ratio_to_floor']):<6} {'x' + str(row['import_ratio_wall']):<6}"
+            f" {row['cold_cpu_ms']:>6.1f} {'x' + str(row['cold_ratio']):<6}"
+            f" {'x' + str(row['cold_ratio_wall']):<6} {row['warm_p50_ms']:>7} {row['first_calls']:>5}"
+            + ("" if row["status"] in (200, "ok", "failures=0") else f"  (answered {row['status']})"),
+            flush=True,
+        )
+    return report
+
+
+def _ratio(pairs: list[tuple[dict[str, Any], dict[str, Any]]], measure: Any) -> float:
+    """The median of the per-round ratios function / baseline."""
+    return round(statistics.median([measure(r) / measure(b) for b, r in pairs]), 2)
+
+
+def _summary(
+    scenario: Any, pairs: list[tuple[dict[str, Any], dict[str, Any]]], counts: dict[str, Counter[str]]
+) -> dict[str, Any]:
+    def med(values: list[float]) -> float:
+        return statistics.median(values)
+
+    def cold(r: dict[str, Any]) -> float:
+        return float(r["import_s"] + r["first_s"])
+
+    def cold_cpu(r: dict[str, Any]) -> float:
+        return float(r["import_cpu_s"] + r["first_cpu_s"])
+
+    warm = sorted(s for _, r in pairs for s in r["warm_s"])
+    first = dict(counts.get("first", Counter()))
+    row: dict[str, Any] = {
+        "first_invocation": scenario.label,
+        "status": pairs[-1][1]["status"],
+        # CPU time of the process: what the import costs, whatever else the machine is doing
+        "import_cpu_ms": _ms(med([r["import_cpu_s"] for _, r in pairs])),
+        "baseline_import_cpu_ms": _ms(med([b["import_cpu_s"] for b, _ in pairs])),
+        "import_ratio": _ratio(pairs, lambda r: r["import_cpu_s"]),
+        "cold_cpu_ms": _ms(med([cold_cpu(r) for _, r in pairs])),
+        "baseline_cold_cpu_ms": _ms(med([cold_cpu(b) for b, _ in pairs])),
+        "cold_ratio": _ratio(pairs, cold_cpu),
+        # wall clock: what Lambda bills and the caller waits, inflated here by the machine's load
+        "import_ms": _ms(med([r["import_s"] for _, r in pairs])),
+        "baseline_import_ms": _ms(med([b["import_s"] for b, _ in pairs])),
+        "import_ratio_wall": _ratio(pairs, lambda r: r["import_s"]),
+        "cold_ms": _ms(med([cold(r) for _, r in pairs])),
+        "baseline_cold_ms": _ms(med([cold(b) for b, _ in pairs])),
+        "cold_ratio_wall": _ratio(pairs, cold),
+        "warm_p50_ms": round(med(warm) * 1000, 2),
+        "warm_p99_ms": round(warm[min(len(warm) - 1, int(len(warm) * 0.99))] * 1000, 2),
+        "first_calls": sum(first.values()),
+        "first_calls_detail": first,
+        "dynamodb_calls_first": sum(v for k, v in first.items() if k in _DYNAMODB_OPS),
+        "modules_loaded": pairs[-1][1]["modules"],
+        "heavy_modules_loaded": pairs[-1][1]["loaded"],
     }
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
-    return float(out.stdout.strip().splitlines()[-1])
+    if scenario.records:
+        row["records_per_invocation"] = scenario.records
+        row["calls_per_record"] = round(sum(first.values()) / scenario.records, 2)
+        row["records_per_second_warm"] = round(scenario.records / med(warm))
+        # the same per CPU-second of the function's process (what the machine's load does not inflate)
+        cpu = [s for _, r in pairs for s in r["warm_cpu_s"]]
+        row["records_per_cpu_second_warm"] = round(scenario.records / med(cpu))
+    return row
 
 
-def cold_imports() -> dict[str, Any]:
-    baseline = statistics.median(_import_seconds(BASELINE) for _ in range(COLD_RUNS))
-    rows: dict[str, Any] = {"baseline_ms": round(baseline * 1000, 1), "functions": {}}
-    for path in sorted((ROOT / "functions").rglob("app.py")):
-        module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
-        median = statistics.median(_import_seconds(f"import {module}") for _ in range(COLD_RUNS))
-        rows["functions"][module] = {"ms": round(median * 1000, 1), "ratio": round(median / baseline, 2)}
-    return rows
-
-
-class CallCounter:
-    """Counts DynamoDB API calls made through the shared client."""
-
-    def __init__(self) -> None:
-        from keel.core import aws
-
-        self.calls: list[str] = []
-        aws.client("dynamodb").meta.events.register("before-call.dynamodb", self._count)
-
-    def _count(self, model: Any, **_: Any) -> None:
-        self.calls.append(model.name)
-
-    def measure(self, fn: Callable[[], Any]) -> list[str]:
-        self.calls.clear()
-        fn()
-        return list(self.calls)
-
-
-def _percentiles(samples: list[float]) -> dict[str, float]:
-    ordered = sorted(samples)
-    return {
-        "p50_ms": round(statistics.median(ordered) * 1000, 2),
-        "p99_ms": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000, 2),
-    }
-
-
-def requests_in_process() -> dict[str, Any]:
-    os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
-    os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"
-    from tests.support.actors import PASSWORD, super_admin, tenant_admin
-    from tests.support.http import Api
-    from tests.support.stack import moto_stack
-
-    out: dict[str, Any] = {}
-    with moto_stack() as stack:
-        api = Api(stack)
-        root = super_admin(api)
-        boss = tenant_admin(api, root)
-        counter = CallCounter()
-        cases: dict[str, Callable[[], Any]] = {
-            "get_tenant": lambda: api.get(f"/tenants/{boss.tenant_id}", token=boss.token),
-            "list_audit_logs": lambda: api.get("/audit-logs", token=boss.token, query={"limit": 50}),
-            # last: logging in again and again ends the oldest sessions (max concurrent sessions)
-            "login": lambda: api.post("/auth/login", {"email": boss.email, "password": PASSWORD}),
-        }
-        for name, call in cases.items():
-            calls = counter.measure(call)
-            runs = 30 if name == "login" else WARM_RUNS
-            samples = []
-            for _ in range(runs):
-                start = time.perf_counter()
-                reply = call()
-                samples.append(time.perf_counter() - start)
-                assert reply.status == 200, reply.text
-            out[name] = {"dynamodb_calls": len(calls), "calls": calls, **_percentiles(samples), "runs": runs}
-    return out
+_DYNAMODB_OPS = {
+    "GetItem",
+    "PutItem",
+    "UpdateItem",
+    "DeleteItem",
+    "Query",
+    "Scan",
+    "BatchGetItem",
+    "BatchWriteItem",
+    "TransactWriteItems",
+    "TransactGetItems",
+    "DescribeTable",
+}
 
 
 def area_benches() -> dict[str, Any]:
@@ -116,23 +214,29 @@ def area_benches() -> dict[str, Any]:
     return found
 
 
-def main() -> int:
-    report = {"cold_imports": cold_imports(), "requests": requests_in_process(), **area_benches()}
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="make bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=7, help="paired cold starts per function")
+    parser.add_argument("--warm", type=int, default=50, help="warm invocations per cold start")
+    parser.add_argument("--only", default="", help="comma-separated logical ids (e.g. TenantsFunction)")
+    parser.add_argument("--no-areas", action="store_true", help="skip infra/bench_<area>.py")
+    args = parser.parse_args(argv)
+    print(f"cold start per function (layer-only venv, tracer on, {args.rounds} paired rounds, medians)")
+    print("  ratios: to the Powertools baseline, to the floor (CPU time); wall: to the Powertools baseline")
+    print(
+        f"  {'function':<24} {'import CPU ms, ratios':<27} {'cold+1st CPU ms, ratios':<21}"
+        f" {'warm p50':>7} {'calls':>5}"
+    )
+    report: dict[str, Any] = {
+        "cold_starts": cold_starts(args.rounds, args.warm, set(filter(None, args.only.split(","))))
+    }
+    if not args.no_areas:
+        report |= area_benches()
     out = ROOT / ".keel" / "bench.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(report, indent=2))
-    cold = report["cold_imports"]
-    print(f"cold import (median of {COLD_RUNS}); baseline boto3+powertools {cold['baseline_ms']} ms")
-    for module, row in cold["functions"].items():
-        print(f"  {module:<45} {row['ms']:>8.1f} ms  x{row['ratio']}")
-    print(f"requests in-process against moto (warm; p50/p99 of {WARM_RUNS}, login of 30)")
-    for name, row in report["requests"].items():
-        print(
-            f"  {name:<20} {row['dynamodb_calls']} DynamoDB calls"
-            f"  p50 {row['p50_ms']} ms  p99 {row['p99_ms']} ms"
-        )
     for area, figures in report.items():
-        if area not in {"cold_imports", "requests"}:
+        if area != "cold_starts":
             print(f"{area}: {json.dumps(figures)}")
     print(f"(full report: {out.relative_to(ROOT)})")
     return 0

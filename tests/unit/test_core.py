@@ -67,6 +67,22 @@ def test_tenant_scope_hides_other_tenants() -> None:
     assert root.tenant_scope("t2") == "t2"
 
 
+def test_settings_read_the_environment_by_name_with_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    from keel.core.config import Settings
+
+    monkeypatch.setenv("TABLE_NAME", "t1")
+    monkeypatch.delenv("ARGON2_TIME_COST", raising=False)
+    monkeypatch.setenv("argon2_time_cost", "3")
+    monkeypatch.setenv("MAX_BODY_BYTES", " 1024 ")
+    monkeypatch.delenv("PUBLIC_BASE_URL", raising=False)
+    got = Settings.from_env()
+    assert (got.table_name, got.argon2_time_cost, got.max_body_bytes) == ("t1", 3, 1024)
+    assert got.public_base_url == "http://127.0.0.1:3000"
+    monkeypatch.setenv("SESSION_IDLE_SECONDS", "soon")
+    with pytest.raises(ValueError, match="SESSION_IDLE_SECONDS"):
+        Settings.from_env()
+
+
 def test_each_kind_has_its_own_not_found_code_and_api_006_means_no_route() -> None:
     import re
     from pathlib import Path

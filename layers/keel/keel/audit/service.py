@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
-
 from keel.audit import repo
 from keel.core import ids
+from keel.core.model import Model
 from keel.core.pagination import Page
 from keel.core.permissions import Permission
 from keel.core.principal import Principal
@@ -18,7 +17,7 @@ from keel.store.expressions import equal
 FIELDS = set(AuditRecord.model_fields)
 
 
-class AuditFilter(BaseModel):
+class AuditFilter(Model):
     tenant_id: str | None = None
     user_id: str | None = None
     event_type: str | None = None

@@ -34,12 +34,22 @@ def revoke(tx: Tx, *, tenant_id: str, user_id: str, purpose: str) -> bool:
     return True
 
 
-def issue(tx: Tx, *, tenant_id: str, user_id: str, purpose: str, ttl_seconds: int) -> str:
-    """Adds a new link to `tx` (revoking the user's previous one of this purpose); returns the token."""
+READ: Any = object()  # `issue(pointer=READ)`: the issuer reads the current pointer itself
+
+
+def issue(
+    tx: Tx, *, tenant_id: str, user_id: str, purpose: str, ttl_seconds: int, pointer: Any = READ
+) -> str:
+    """Adds a new link to `tx` (revoking the user's previous one of this purpose); returns the token.
+
+    `pointer`: the user's current pointer item of this purpose (`keys.user_link_sk`), or None, when
+    the caller has read it already (the mailer reads it with the user, in one call).
+    """
     token = ids.token(32)
     token_hash = digest(token)
     expires = clock.epoch() + ttl_seconds
-    pointer = repo.for_tenant(tenant_id).link_pointer(user_id, purpose)
+    if pointer is READ:
+        pointer = repo.for_tenant(tenant_id).link_pointer(user_id, purpose)
     if pointer:  # the pointer itself is overwritten below
         tx.delete(keys.link_token_pk(pointer["token_hash"]), keys.LINK_SK)
     tx.put(
@@ -65,11 +75,21 @@ def issue(tx: Tx, *, tenant_id: str, user_id: str, purpose: str, ttl_seconds: in
     return token
 
 
-def issue_audited(*, tenant_id: str, user_id: str, purpose: str, ttl_seconds: int, action: str) -> str:
+def issue_audited(
+    *, tenant_id: str, user_id: str, purpose: str, ttl_seconds: int, action: str, pointer: Any = READ
+) -> str:
     """A link issued on its own by the system mailer, with its audit record (`action`, e.g.
-    `user.activation_sent`), in one transaction; returns the token to put in the e-mail."""
+    `user.activation_sent`), in one transaction; returns the token to put in the e-mail.
+    `pointer` as for `issue`."""
     change = Change(Principal.system(tenant_id, "mailer"))
-    token = issue(change.tx, tenant_id=tenant_id, user_id=user_id, purpose=purpose, ttl_seconds=ttl_seconds)
+    token = issue(
+        change.tx,
+        tenant_id=tenant_id,
+        user_id=user_id,
+        purpose=purpose,
+        ttl_seconds=ttl_seconds,
+        pointer=pointer,
+    )
     change.audit(
         action,
         event_type=action.rsplit(".", maxsplit=1)[-1],

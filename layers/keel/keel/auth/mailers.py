@@ -19,14 +19,16 @@ RESET_LINK_SECONDS = 3600
 def _link(
     tenant_id: str, user_id: str, purpose: str, ttl: int, action: str
 ) -> tuple[User, str] | tuple[None, None]:
-    """The user and a new link of `purpose`, or nothing when the user is not in the state for it."""
-    user = users.for_tenant(tenant_id).get(user_id)
+    """The user and a new link of `purpose`, or nothing when the user is not in the state for it.
+
+    The user and their current link are read in one call (the link issuer needs the latter)."""
+    user, pointer = users.for_tenant(tenant_id).get_with_link(user_id, purpose)
     wanted = UserStatus.PENDING_ACTIVATION if purpose == links.ACTIVATION else UserStatus.ACTIVE
     if user is None or user.status is not wanted:
         logger.info("link mail not needed", extra={"user_id": user_id, "purpose": purpose})
         return None, None
     token = links.issue_audited(
-        tenant_id=tenant_id, user_id=user_id, purpose=purpose, ttl_seconds=ttl, action=action
+        tenant_id=tenant_id, user_id=user_id, purpose=purpose, ttl_seconds=ttl, action=action, pointer=pointer
     )
     return user, token
 

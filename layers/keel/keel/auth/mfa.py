@@ -11,8 +11,6 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-import pyotp
-
 from keel.auth import repo
 from keel.auth.tokens import code_digest
 from keel.core import clock
@@ -44,15 +42,21 @@ def new_code() -> str:
 
 
 def new_totp_secret() -> str:
+    import pyotp
+
     return pyotp.random_base32()
 
 
 def otpauth_uri(secret: str, email: str) -> str:
+    import pyotp
+
     return pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=ISSUER)
 
 
 def totp_step(secret: str, code: str) -> int | None:
     """The time step a code belongs to (now, or one step either side), or None."""
+    import pyotp
+
     totp = pyotp.TOTP(secret)
     now = clock.epoch()
     for offset in (0, -1, 1):

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import ConfigDict, Field
 
+from keel.core.email import Email
+from keel.core.model import Model
 from keel.users.models import UserOut
 
 
-class LoginRequest(BaseModel):
-    email: EmailStr
+class LoginRequest(Model):
+    email: Email
     password: str = Field(min_length=1, max_length=1024)
     remember_me: bool = False
 
 
-class SessionOut(BaseModel):
+class SessionOut(Model):
     token: str = Field(description="Bearer token; send as `Authorization: Bearer <token>`")
     session_id: str
     expires_at: int = Field(description="Absolute end, epoch seconds")
@@ -23,11 +25,11 @@ class SessionOut(BaseModel):
     user: UserOut
 
 
-class LogoutOut(BaseModel):
+class LogoutOut(Model):
     ended: bool = True
 
 
-class ActivateRequest(BaseModel):
+class ActivateRequest(Model):
     model_config = ConfigDict(extra="forbid")
     token: str = Field(min_length=10, max_length=200)
     password: str = Field(min_length=1, max_length=1024)
@@ -45,7 +47,7 @@ class LoginIn(LoginRequest):
     )
 
 
-class LoginOut(BaseModel):
+class LoginOut(Model):
     """A session, or (when the account has 2FA) a challenge to complete with verify_2fa."""
 
     two_factor_required: bool = False
@@ -64,47 +66,47 @@ class LoginOut(BaseModel):
     suspicious: list[str] = Field(default=[], description="Flags the detector raised for this login")
 
 
-class VerifyIn(BaseModel):
+class VerifyIn(Model):
     model_config = ConfigDict(extra="forbid")
     challenge_token: str = Field(min_length=10, max_length=200)
     code: str = Field(min_length=6, max_length=32)
     method: Literal["totp", "sms", "email", "backup_code"] | None = None
 
 
-class ChangePasswordIn(BaseModel):
+class ChangePasswordIn(Model):
     model_config = ConfigDict(extra="forbid")
     current_password: str = Field(min_length=1, max_length=1024)
     new_password: str = Field(min_length=1, max_length=1024)
 
 
-class EmailIn(BaseModel):
+class EmailIn(Model):
     model_config = ConfigDict(extra="forbid")
-    email: EmailStr
+    email: Email
 
 
-class ResetPasswordIn(BaseModel):
+class ResetPasswordIn(Model):
     model_config = ConfigDict(extra="forbid")
     token: str = Field(min_length=10, max_length=200)
     new_password: str = Field(min_length=1, max_length=1024)
 
 
-class Accepted(BaseModel):
+class Accepted(Model):
     accepted: bool = True
     message: str = "If the address belongs to an account, an e-mail is on its way."
 
 
-class Done(BaseModel):
+class Done(Model):
     done: bool = True
     sessions_ended: int = 0
 
 
-class EnrollIn(BaseModel):
+class EnrollIn(Model):
     model_config = ConfigDict(extra="forbid")
     method: TwoFactorMethod
     phone: str | None = Field(default=None, max_length=32, description="E.164; SMS only (default: profile)")
 
 
-class EnrollOut(BaseModel):
+class EnrollOut(Model):
     method: TwoFactorMethod
     otpauth_uri: str | None = Field(default=None, description="TOTP: scan into an authenticator app")
     secret: str | None = Field(default=None, description="TOTP: the base32 key, for manual entry")
@@ -112,17 +114,17 @@ class EnrollOut(BaseModel):
     expires_at: int
 
 
-class ConfirmIn(BaseModel):
+class ConfirmIn(Model):
     model_config = ConfigDict(extra="forbid")
     method: TwoFactorMethod
     code: str = Field(min_length=6, max_length=12)
 
 
-class ConfirmOut(BaseModel):
+class ConfirmOut(Model):
     methods: list[str]
     backup_codes: list[str] = Field(default=[], description="Shown once, on the first method only")
     sessions_ended: int = 0
 
 
-class BackupCodesOut(BaseModel):
+class BackupCodesOut(Model):
     backup_codes: list[str]

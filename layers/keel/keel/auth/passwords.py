@@ -12,13 +12,12 @@ from functools import lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
-
 from keel.core.config import settings
 from keel.core.errors import invalid
 
 if TYPE_CHECKING:
+    from argon2 import PasswordHasher
+
     from keel.security.models import PasswordPolicy
     from keel.store.change import Tx
 
@@ -28,6 +27,8 @@ MAX_LENGTH = 128  # no truncation below this; longer is refused, not cut
 
 @lru_cache(maxsize=1)
 def hasher() -> PasswordHasher:
+    from argon2 import PasswordHasher  # loaded by the first hash or check, not at import
+
     s = settings()
     return PasswordHasher(time_cost=s.argon2_time_cost, memory_cost=s.argon2_memory_kib, parallelism=1)
 
@@ -38,6 +39,8 @@ def hash_password(password: str) -> str:
 
 def verify(password_hash: str | None, password: str) -> bool:
     """Constant work whether or not there is a hash, so unknown accounts take as long."""
+    from argon2.exceptions import InvalidHashError, VerificationError
+
     try:
         return hasher().verify(password_hash or _dummy_hash(), password) and password_hash is not None
     except (VerificationError, InvalidHashError):

@@ -8,12 +8,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from keel.auth import links, passwords, sessions
 from keel.auth.models import Accepted, Done
 from keel.core import clock
 from keel.core.errors import ErrorCode, KeelError, Kind, invalid, not_found
+from keel.core.model import Model
 from keel.core.permissions import Permission
 from keel.core.principal import Principal, RequestMeta
 from keel.security import lockout
@@ -27,7 +28,7 @@ from keel.users.models import User, UserStatus
 RESET_LINK_SECONDS = 3600
 
 
-class AdminResetIn(BaseModel):
+class AdminResetIn(Model):
     model_config = ConfigDict(extra="forbid")
     mode: Literal["email", "temporary"] = Field(
         description="email: send a reset link; temporary: set this password, to be changed at next login"
@@ -35,7 +36,7 @@ class AdminResetIn(BaseModel):
     temporary_password: str | None = Field(default=None, max_length=1024)
 
 
-class ForceResetIn(BaseModel):
+class ForceResetIn(Model):
     model_config = ConfigDict(extra="forbid")
     user_id: str | None = Field(
         default=None, max_length=64, description="One user; omit for the whole tenant"
@@ -46,7 +47,7 @@ class ForceResetIn(BaseModel):
     tenant_id: str | None = Field(default=None, max_length=64, description="Super admins only")
 
 
-class ForceResetOut(BaseModel):
+class ForceResetOut(Model):
     scope: Literal["user", "tenant"]
     effective_at: str
     sessions_ended: int = 0

@@ -1,15 +1,19 @@
-"""Settings from the environment; template.yaml sets them in Lambda, the local stack sets them too."""
+"""Settings from the environment; template.yaml sets them in Lambda, the local stack sets them too.
+
+Each field is read from the variable of its name in upper case (`TABLE_NAME`), or in lower case,
+else it keeps its default; integers are parsed. A plain dataclass: pydantic-settings cost a cold
+start more than these few variables are worth.
+"""
 
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass, fields
 from functools import lru_cache
 
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
-
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
-
+@dataclass(frozen=True)
+class Settings:
     stage: str = "dev"
     table_name: str = "keel"
     event_topic_arn: str = ""
@@ -27,6 +31,19 @@ class Settings(BaseSettings):
     argon2_time_cost: int = 2
     max_body_bytes: int = 256 * 1024
 
+    @classmethod
+    def from_env(cls) -> Settings:
+        found: dict[str, str | int] = {}
+        for f in fields(cls):
+            raw = os.environ.get(f.name.upper(), os.environ.get(f.name))
+            if raw is None:
+                continue
+            try:
+                found[f.name] = int(raw.strip()) if f.type == "int" else raw
+            except ValueError as exc:
+                raise ValueError(f"{f.name.upper()} must be an integer, got {raw!r}") from exc
+        return cls(**found)  # type: ignore[arg-type]
+
     def queues(self) -> dict[str, str]:
         pairs = (p.split("=", 1) for p in self.queue_urls.split(",") if "=" in p)
         return {name.strip(): url.strip() for name, url in pairs}
@@ -34,4 +51,4 @@ class Settings(BaseSettings):
 
 @lru_cache(maxsize=1)
 def settings() -> Settings:
-    return Settings()
+    return Settings.from_env()

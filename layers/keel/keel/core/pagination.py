@@ -6,9 +6,10 @@ import base64
 import json
 from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from keel.core.errors import ErrorCode, KeelError
+from keel.core.model import Model
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -17,7 +18,7 @@ MAX_LIMIT = 200
 T = TypeVar("T")
 
 
-class Page(BaseModel, Generic[T]):
+class Page(Model, Generic[T]):
     items: list[T]
     next_cursor: str | None = Field(default=None, description="Pass as `cursor` to get the next page")
 

@@ -8,19 +8,48 @@ from typing import Any
 
 from keel.core import clock
 from keel.core.errors import KeelError
+from keel.core.observability import logger
 from keel.store import keys, table
+
+MARK = "SET published_at = :now REMOVE GSI1PK, GSI1SK"
+EXISTS = "attribute_exists(PK)"
 
 
 def mark_published(event_id: str) -> None:
     """Takes the item out of the pending index; publishing again later is harmless."""
     with suppress(KeelError):  # the item has expired or was reaped: nothing left to mark
         table.update(
-            keys.outbox_pk(event_id),
-            keys.OUTBOX_SK,
-            "SET published_at = :now REMOVE GSI1PK, GSI1SK",
-            values={":now": clock.iso()},
-            condition="attribute_exists(PK)",
+            keys.outbox_pk(event_id), keys.OUTBOX_SK, MARK, values={":now": clock.iso()}, condition=EXISTS
         )
+
+
+def mark_published_many(event_ids: list[str]) -> set[str]:
+    """Marks events published, up to 100 in one TransactWriteItems; returns the ids left unmarked.
+
+    A refused transaction (an item expired or reaped, a concurrent write) falls back to one
+    update per item for its chunk, so one missing item does not leave the others pending.
+    """
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    unmarked: set[str] = set()
+    for start in range(0, len(event_ids), table.MAX_TX_ITEMS):
+        chunk = event_ids[start : start + table.MAX_TX_ITEMS]
+        tx = table.Tx()
+        for event_id in chunk:
+            tx.update(
+                keys.outbox_pk(event_id), keys.OUTBOX_SK, MARK, values={":now": clock.iso()}, condition=EXISTS
+            )
+        try:
+            tx.commit()
+            continue
+        except (KeelError, BotoCoreError, ClientError):
+            logger.info("marking one by one", extra={"size": len(chunk)})
+        for event_id in chunk:
+            try:
+                mark_published(event_id)
+            except (BotoCoreError, ClientError):
+                unmarked.add(event_id)
+    return unmarked
 
 
 def pending_page(up_to_id: str, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import ConfigDict, Field
 
+from keel.core.email import Email
+from keel.core.model import Model
 from keel.roles.models import ROLE_PATTERN
 
 InvitationStatus = Literal["pending", "accepted", "expired", "revoked"]
 
 
-class Invitation(BaseModel):
+class Invitation(Model):
     invitation_id: str
     tenant_id: str
     user_id: str = Field(description="The id the account will have once accepted")
@@ -28,7 +30,7 @@ class Invitation(BaseModel):
     revoked_at: str | None = None
 
 
-class InvitationOut(BaseModel):
+class InvitationOut(Model):
     invitation_id: str
     tenant_id: str
     email: str
@@ -44,15 +46,15 @@ class InvitationOut(BaseModel):
     user_id: str | None = Field(default=None, description="The account, once accepted")
 
 
-class InvitationCreate(BaseModel):
+class InvitationCreate(Model):
     model_config = ConfigDict(extra="forbid")
-    email: EmailStr
+    email: Email
     role: str = Field(pattern=ROLE_PATTERN)
     name: str | None = Field(default=None, min_length=1, max_length=120)
     expires_in_days: int = Field(default=7, ge=1, le=30)
 
 
-class InvitationAccept(BaseModel):
+class InvitationAccept(Model):
     model_config = ConfigDict(extra="forbid")
     token: str = Field(min_length=10, max_length=200)
     password: str = Field(min_length=1, max_length=1024)

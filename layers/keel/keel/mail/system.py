@@ -43,7 +43,7 @@ def verify_new_email(event: DomainEvent) -> None:
     from keel.users.service import EMAIL_CHANGE_SECONDS
 
     tenant_id, user_id = event.data["tenant_id"], event.data["user_id"]
-    user = users.for_tenant(tenant_id).get(user_id)
+    user, pointer = users.for_tenant(tenant_id).get_with_link(user_id, links.EMAIL_CHANGE)
     if user is None or not user.pending_email:
         return
     token = links.issue_audited(
@@ -52,6 +52,7 @@ def verify_new_email(event: DomainEvent) -> None:
         purpose=links.EMAIL_CHANGE,
         ttl_seconds=EMAIL_CHANGE_SECONDS,
         action="user.email_change_sent",
+        pointer=pointer,
     )
     send(
         Mail(

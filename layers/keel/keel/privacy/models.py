@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from keel.core.model import Model
 
 
-class UserDataExport(BaseModel):
+class UserDataExport(Model):
     exported_at: str
     tenant_id: str
     user_id: str
@@ -18,12 +20,12 @@ class UserDataExport(BaseModel):
     audit_records: list[dict[str, Any]] = Field(description="Audited actions by or about the user")
 
 
-class DeletionRequest(BaseModel):
+class DeletionRequest(Model):
     model_config = ConfigDict(extra="forbid")
     reason: str = Field(min_length=3, max_length=500, description="The verified request, e.g. its ticket id")
 
 
-class DeletionLogEntry(BaseModel):
+class DeletionLogEntry(Model):
     log_id: str
     tenant_id: str
     user_id: str

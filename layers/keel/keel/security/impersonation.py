@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from keel.auth import sessions
 from keel.core import clock, ids
 from keel.core.errors import ErrorCode, KeelError, Kind, invalid, not_found
+from keel.core.model import Model
 from keel.core.pagination import Page
 from keel.core.permissions import SUPER_ADMIN, Permission
 from keel.core.principal import Principal
@@ -27,7 +28,7 @@ from keel.users.models import UserStatus
 MAX_MINUTES = 240
 
 
-class StartIn(BaseModel):
+class StartIn(Model):
     model_config = ConfigDict(extra="forbid")
     user_id: str = Field(min_length=1, max_length=64)
     reason: str = Field(min_length=5, max_length=500, description="Required; kept in the audit log")
@@ -35,7 +36,7 @@ class StartIn(BaseModel):
     tenant_id: str | None = Field(default=None, max_length=64, description="Super admins: the user's tenant")
 
 
-class Impersonation(BaseModel):
+class Impersonation(Model):
     impersonation_id: str
     tenant_id: str
     actor_id: str
@@ -53,7 +54,7 @@ class Started(Impersonation):
     token: str = Field(description="Bearer token of the impersonation session")
 
 
-class EndIn(BaseModel):
+class EndIn(Model):
     model_config = ConfigDict(extra="forbid")
     tenant_id: str | None = Field(default=None, max_length=64)
 

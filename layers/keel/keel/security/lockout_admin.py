@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
-
 from keel.auth.recovery import user_in_scope
+from keel.core.model import Model
 from keel.core.permissions import Permission
 from keel.core.principal import Principal
 from keel.security import lockout, repo
 from keel.store.change import Change
 
 
-class UnlockOut(BaseModel):
+class UnlockOut(Model):
     user_id: str
     was_locked: bool
     failures_cleared: int

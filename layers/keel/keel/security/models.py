@@ -8,10 +8,11 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from keel.core.model import Model
 from keel.core.permissions import ADMIN_ROLE, TenantKind, roles_of_kind
 
 
-class PasswordPolicy(BaseModel):
+class PasswordPolicy(Model):
     model_config = ConfigDict(extra="forbid")
     min_length: int = Field(default=8, ge=8, le=64, description="NIST: at least 8")
     require_upper: bool = False
@@ -39,7 +40,7 @@ class Method(StrEnum):
     EMAIL = "email"
 
 
-class TwoFactorSettings(BaseModel):
+class TwoFactorSettings(Model):
     model_config = ConfigDict(extra="forbid")
     enforcement: Enforcement = Enforcement.OPTIONAL
     methods: list[Method] = Field(
@@ -50,14 +51,14 @@ class TwoFactorSettings(BaseModel):
     required_since: datetime | None = Field(default=None, description="set when enforcement became required")
 
 
-class SessionSettings(BaseModel):
+class SessionSettings(Model):
     model_config = ConfigDict(extra="forbid")
     max_duration_minutes: int = Field(default=12 * 60, ge=5, le=30 * 24 * 60)
     idle_timeout_minutes: int = Field(default=60, ge=1, le=24 * 60)
     max_concurrent: int = Field(default=5, ge=1, le=100, description="the oldest ends when one more starts")
 
 
-class IpAllowlist(BaseModel):
+class IpAllowlist(Model):
     model_config = ConfigDict(extra="forbid")
     entries: list[str] = Field(
         default_factory=list, max_length=200, description="IPs and CIDRs never flagged"
@@ -80,7 +81,7 @@ class IpAllowlist(BaseModel):
         return out
 
 
-class ImpersonationRule(BaseModel):
+class ImpersonationRule(Model):
     model_config = ConfigDict(extra="forbid")
     actor_role: str = Field(min_length=1, max_length=64)
     target_roles: list[str] = Field(min_length=1, max_length=50)
@@ -102,7 +103,7 @@ def _default_rules() -> list[ImpersonationRule]:
     return rules
 
 
-class ImpersonationSettings(BaseModel):
+class ImpersonationSettings(Model):
     model_config = ConfigDict(extra="forbid")
     enabled: bool = True
     rules: list[ImpersonationRule] = Field(default_factory=_default_rules, max_length=50)
@@ -115,7 +116,7 @@ class ImpersonationSettings(BaseModel):
         )
 
 
-class SecuritySettings(BaseModel):
+class SecuritySettings(Model):
     """Everything a login needs from the tenant, in one item (read with the user in one call)."""
 
     password_policy: PasswordPolicy = PasswordPolicy()
@@ -134,7 +135,7 @@ SECTIONS: dict[str, type[BaseModel]] = {
 }
 
 
-class PolicyPreview(BaseModel):
+class PolicyPreview(Model):
     users: int = Field(description="active users in the tenant")
     must_change: int = Field(description="users the proposed policy would force to change their password")
     too_short: int

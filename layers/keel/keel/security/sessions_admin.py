@@ -6,12 +6,13 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from keel.auth import repo as identity
 from keel.auth import sessions
 from keel.core import clock
 from keel.core.errors import ErrorCode, KeelError, Kind, invalid, not_found
+from keel.core.model import Model
 from keel.core.pagination import Page
 from keel.core.permissions import Permission
 from keel.core.principal import Principal
@@ -20,7 +21,7 @@ from keel.store.change import Change
 MAX_BULK = 90  # one transaction per bulk call, with its audit records
 
 
-class SessionInfo(BaseModel):
+class SessionInfo(Model):
     session_id: str
     user_id: str
     created_at: str
@@ -36,12 +37,12 @@ class SessionInfo(BaseModel):
     suspicious: list[str] = []
 
 
-class TerminateIn(BaseModel):
+class TerminateIn(Model):
     model_config = ConfigDict(extra="forbid")
     reason: str = Field(min_length=3, max_length=500)
 
 
-class TerminateManyIn(BaseModel):
+class TerminateManyIn(Model):
     model_config = ConfigDict(extra="forbid")
     reason: str = Field(min_length=3, max_length=500)
     session_ids: list[str] | None = Field(default=None, min_length=1, max_length=MAX_BULK)
@@ -57,7 +58,7 @@ class TerminateManyIn(BaseModel):
         return self
 
 
-class TerminatedOut(BaseModel):
+class TerminatedOut(Model):
     terminated: int
     session_ids: list[str]
 

@@ -6,8 +6,6 @@ Message bodies and full numbers are never logged.
 
 from __future__ import annotations
 
-import phonenumbers
-
 from keel.core.errors import ErrorCode, KeelError, invalid
 from keel.core.observability import logger
 from keel.core.secrets import app_secret
@@ -15,6 +13,8 @@ from keel.core.secrets import app_secret
 
 def normalise(phone: str, field: str = "phone") -> str:
     """E.164 (`+` and up to 15 digits) or 422 naming the field."""
+    import phonenumbers  # heavy: loaded by the calls that need it
+
     try:
         parsed = phonenumbers.parse(phone, None)
     except phonenumbers.NumberParseException as exc:

@@ -11,9 +11,8 @@ from __future__ import annotations
 import ipaddress
 from typing import Any, Literal
 
-from pydantic import BaseModel
-
 from keel.core import clock, ids
+from keel.core.model import Model
 from keel.core.pagination import Page
 from keel.core.permissions import Permission
 from keel.core.principal import Principal, RequestMeta
@@ -27,7 +26,7 @@ Kind = Literal["failed_logins_ip", "new_ip", "new_country", "concurrent_location
 KEEP_PLACES = 20
 
 
-class SuspiciousActivity(BaseModel):
+class SuspiciousActivity(Model):
     id: str
     at: str
     tenant_id: str

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel
-
 from keel.core import clock, ids
+from keel.core.model import Model
 from keel.core.principal import Principal, RequestMeta
 from keel.store import keys, table
 
@@ -18,7 +17,7 @@ Severity = Literal["info", "warning", "critical"]
 Result = Literal["success", "failure"]
 
 
-class AuditRecord(BaseModel):
+class AuditRecord(Model):
     id: str
     at: str
     tenant_id: str

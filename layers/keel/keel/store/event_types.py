@@ -15,10 +15,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from keel.core.model import Model
 
 
-class Payload(BaseModel):
+class Payload(Model):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 

@@ -10,15 +10,14 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from pydantic import BaseModel
-
 from keel.core import clock, ids
+from keel.core.model import Model
 from keel.store import keys
 
 RETENTION = timedelta(days=7)
 
 
-class DomainEvent(BaseModel):
+class DomainEvent(Model):
     """The envelope every consumer receives (as the SNS message body)."""
 
     id: str

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
-
 from keel.core.errors import ErrorCode
+from keel.core.model import Model
 
 
-class ErrorCodeOut(BaseModel):
+class ErrorCodeOut(Model):
     code: str
     http_status: int
     title: str

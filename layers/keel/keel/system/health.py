@@ -7,13 +7,12 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Literal
 
-from pydantic import BaseModel
-
 from keel.core import aws
 from keel.core.config import settings
+from keel.core.model import Model
 
 
-class Check(BaseModel):
+class Check(Model):
     name: str
     kind: Literal["table", "topic", "queue", "secret"]
     status: Literal["ok", "error"]
@@ -21,7 +20,7 @@ class Check(BaseModel):
     detail: str | None = None
 
 
-class Health(BaseModel):
+class Health(Model):
     status: Literal["ok", "degraded"]
     stage: str
     checks: list[Check]

@@ -5,8 +5,10 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import ConfigDict, Field
 
+from keel.core.email import Email
+from keel.core.model import Model
 from keel.core.permissions import TenantKind
 
 
@@ -15,12 +17,12 @@ class TenantStatus(StrEnum):
     SUSPENDED = "suspended"
 
 
-class Limits(BaseModel):
+class Limits(Model):
     model_config = ConfigDict(extra="forbid")
     max_users: int = Field(default=25, ge=1, le=100_000)
 
 
-class Tenant(BaseModel):
+class Tenant(Model):
     tenant_id: str
     name: str
     plan: str
@@ -34,13 +36,13 @@ class Tenant(BaseModel):
     updated_at: str
 
 
-class AdminIn(BaseModel):
+class AdminIn(Model):
     model_config = ConfigDict(extra="forbid")
-    email: EmailStr
+    email: Email
     name: str = Field(min_length=1, max_length=120)
 
 
-class TenantCreate(BaseModel):
+class TenantCreate(Model):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=2, max_length=120)
     plan: str = Field(default="starter", pattern=r"^[a-z0-9_-]{2,40}$")
@@ -52,12 +54,12 @@ class TenantCreate(BaseModel):
     admin: AdminIn = Field(description="The tenant's first admin; they get an activation e-mail")
 
 
-class TenantCreated(BaseModel):
+class TenantCreated(Model):
     tenant: Tenant
     admin_user_id: str
 
 
-class TenantUpdate(BaseModel):
+class TenantUpdate(Model):
     model_config = ConfigDict(extra="forbid")
     name: str | None = Field(default=None, min_length=2, max_length=120)
     plan: str | None = Field(default=None, pattern=r"^[a-z0-9_-]{2,40}$")

@@ -6,9 +6,10 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-import phonenumbers
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
+from keel.core.email import Email
+from keel.core.model import Model
 from keel.roles.models import ROLE_PATTERN
 
 
@@ -24,7 +25,7 @@ SuspensionReason = Literal[
 ]
 
 
-class Suspension(BaseModel):
+class Suspension(Model):
     reason: SuspensionReason
     notes: str | None = None
     until: str | None = Field(default=None, description="ISO time it lifts itself; absent: indefinite")
@@ -33,7 +34,7 @@ class Suspension(BaseModel):
     previous_status: UserStatus = UserStatus.ACTIVE
 
 
-class User(BaseModel):
+class User(Model):
     """Stored shape (password hash included); never returned by the API as is."""
 
     user_id: str
@@ -57,7 +58,7 @@ class User(BaseModel):
     extra: dict[str, Any] = {}
 
 
-class UserOut(BaseModel):
+class UserOut(Model):
     """What the API shows of a user."""
 
     user_id: str
@@ -75,7 +76,7 @@ class UserOut(BaseModel):
         return cls.model_validate(user.model_dump(include=set(cls.model_fields)))
 
 
-class TenantSummary(BaseModel):
+class TenantSummary(Model):
     tenant_id: str
     name: str
     plan: str = Field(description="The tenant's subscription plan")
@@ -98,6 +99,8 @@ def e164(value: str | None) -> str | None:
     """A phone number in E.164 (`+` and country code required); ValueError names what is wrong."""
     if value is None:
         return None
+    import phonenumbers  # heavy (metadata of every country): only when a phone is given
+
     try:
         parsed = phonenumbers.parse(value, None)
     except phonenumbers.NumberParseException as exc:
@@ -107,9 +110,9 @@ def e164(value: str | None) -> str | None:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
-class UserCreate(BaseModel):
+class UserCreate(Model):
     model_config = ConfigDict(extra="forbid")
-    email: EmailStr
+    email: Email
     name: str = Field(min_length=1, max_length=120)
     role: str = Field(pattern=ROLE_PATTERN)
     phone: str | None = Field(default=None, max_length=32, description="E.164 after normalisation")
@@ -120,12 +123,12 @@ class UserCreate(BaseModel):
         return e164(value)
 
 
-class UserUpdate(BaseModel):
+class UserUpdate(Model):
     model_config = ConfigDict(extra="forbid")
     name: str | None = Field(default=None, min_length=1, max_length=120)
     phone: str | None = Field(default=None, max_length=32, description="E.164 after normalisation")
-    notification_email: EmailStr | None = None
-    email: EmailStr | None = Field(
+    notification_email: Email | None = None
+    email: Email | None = Field(
         default=None, description="Login e-mail: changes only once confirmed from a link sent to it"
     )
 
@@ -135,12 +138,12 @@ class UserUpdate(BaseModel):
         return e164(value)
 
 
-class EmailChangeConfirm(BaseModel):
+class EmailChangeConfirm(Model):
     model_config = ConfigDict(extra="forbid")
     token: str = Field(min_length=10, max_length=200)
 
 
-class UserFilter(BaseModel):
+class UserFilter(Model):
     tenant_id: str | None = None
     role: str | None = None
     status: UserStatus | None = None
@@ -149,13 +152,13 @@ class UserFilter(BaseModel):
     q: str | None = None
 
 
-class RoleChange(BaseModel):
+class RoleChange(Model):
     model_config = ConfigDict(extra="forbid")
     role: str = Field(pattern=ROLE_PATTERN)
     reason: str = Field(min_length=3, max_length=500)
 
 
-class RoleHistoryEntry(BaseModel):
+class RoleHistoryEntry(Model):
     user_id: str
     from_role: str
     to_role: str
@@ -164,14 +167,14 @@ class RoleHistoryEntry(BaseModel):
     changed_at: str
 
 
-class BulkRoleChange(BaseModel):
+class BulkRoleChange(Model):
     model_config = ConfigDict(extra="forbid")
     user_ids: list[str] = Field(min_length=1, max_length=100)
     role: str = Field(pattern=ROLE_PATTERN)
     reason: str = Field(min_length=3, max_length=500)
 
 
-class BulkItemResult(BaseModel):
+class BulkItemResult(Model):
     user_id: str
     ok: bool
     from_role: str | None = None
@@ -179,20 +182,20 @@ class BulkItemResult(BaseModel):
     message: str | None = None
 
 
-class BulkRoleChangeResult(BaseModel):
+class BulkRoleChangeResult(Model):
     role: str
     changed: int
     failed: int
     results: list[BulkItemResult]
 
 
-class SuspendRequest(BaseModel):
+class SuspendRequest(Model):
     model_config = ConfigDict(extra="forbid")
     reason: SuspensionReason
     until: datetime | None = Field(default=None, description="Lifts itself then; omit for indefinite")
     notes: str | None = Field(default=None, max_length=2000)
 
 
-class UnsuspendRequest(BaseModel):
+class UnsuspendRequest(Model):
     model_config = ConfigDict(extra="forbid")
     reason: str = Field(min_length=3, max_length=500)

@@ -146,6 +146,14 @@ class UserRepo:
         found = table.batch_get([self._key(u) for u in dict.fromkeys(user_ids)])
         return {i["user_id"]: from_item(i) for i in found if i.get("entity") == "user"}
 
+    def get_with_link(self, user_id: str, purpose: str) -> tuple[User | None, dict[str, Any] | None]:
+        """The user and their current link pointer of `purpose` (`links.issue(pointer=...)`), in one
+        BatchGetItem: the mailer reads both before issuing a new link."""
+        link_key = (self.pk, keys.user_link_sk(user_id, purpose))
+        found = {(i["PK"], i["SK"]): i for i in table.batch_get([self._key(user_id), link_key])}
+        user = found.get(self._key(user_id))
+        return (from_item(user) if user and user.get("entity") == "user" else None), found.get(link_key)
+
     # listing ------------------------------------------------------------------------------
 
     def page(
