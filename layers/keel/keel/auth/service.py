@@ -478,11 +478,13 @@ def activate(token: str, password: str, meta: RequestMeta) -> LoginOut:
     )
     change.principal = actor
     now = clock.iso()
+    users.for_tenant(user.tenant_id).claim_email(change.tx, user)
     users.for_tenant(user.tenant_id).move_status(  # the list indexes follow
         change.tx,
         user,
         UserStatus.ACTIVE,
         fields={
+            "email_reserved": True,
             "password_hash": passwords.hash_password(password),
             "password_changed_at": now,
             "updated_at": now,

@@ -264,7 +264,7 @@ def _finish(principal: Principal, tenant_id: str, user_id: str, marker: dict[str
         values={":e": f"erased:{user_id}", ":n": "Deleted user", ":now": now},
         condition="attribute_exists(PK)",
     )
-    if "@" in user.email:
+    if "@" in user.email and user.email_reserved:
         change.tx.delete(
             keys.email_pk(user.email),
             keys.EMAIL_SK,

@@ -66,23 +66,35 @@ def by_email(email: str) -> User | None:
 
 
 def add_new_user(tx: Tx, user: User) -> None:
-    """The user item, its search entries and its e-mail reservation; fails if the e-mail is taken."""
-    reserve_email(tx, user.email, user)
+    """The user item, its search entries and its e-mail reservation (unless `email_reserved` is
+    False); fails if the e-mail is taken."""
+    if user.email_reserved:
+        reserve_email(tx, user.email, user)
     tx.put(user_item(user), condition="attribute_not_exists(PK)")
     for entry in search_entries(user):
         tx.put(entry)
 
 
-def reserve_email(tx: Tx, email: str, user: User) -> None:
+def reserve_email(tx: Tx, email: str, user: User, on_fail: KeelError | None = None) -> None:
     tx.put(
         {"PK": keys.email_pk(email), "SK": keys.EMAIL_SK, "entity": "email", **_owner(user)},
         condition="attribute_not_exists(PK)",
-        on_fail=KeelError(
-            ErrorCode.SAAS_011,
-            "An account with this e-mail already exists",
-            details=[{"field": "email", "message": "already registered"}],
-        ),
+        on_fail=on_fail or email_taken(),
     )
+
+
+def email_taken() -> KeelError:
+    return KeelError(
+        ErrorCode.SAAS_011,
+        "An account with this e-mail already exists",
+        details=[{"field": "email", "message": "already registered"}],
+    )
+
+
+ELSEWHERE = (
+    "This address already has an account with another organisation, and an address can belong "
+    "to one organisation only."
+)
 
 
 def _owner(user: User) -> dict[str, str]:
@@ -234,12 +246,13 @@ class UserRepo:
 
     def confirm_email(self, tx: Tx, before: User, after: User, on_fail: KeelError) -> None:
         """The pending e-mail becomes the login e-mail: reservation moved, search entries follow."""
-        tx.delete(keys.email_pk(before.email), keys.EMAIL_SK)
+        if before.email_reserved:
+            tx.delete(keys.email_pk(before.email), keys.EMAIL_SK)
         reserve_email(tx, after.email, before)
         tx.update(
             *self._key(before.user_id),
-            "SET email = :e, updated_at = :now REMOVE pending_email",
-            values={":e": after.email, ":now": after.updated_at, ":p": after.email},
+            "SET email = :e, updated_at = :now, email_reserved = :t REMOVE pending_email",
+            values={":e": after.email, ":now": after.updated_at, ":p": after.email, ":t": True},
             condition="pending_email = :p",
             on_fail=on_fail,
         )
@@ -267,6 +280,12 @@ class UserRepo:
             condition="#status = :_cur",
             on_fail=on_fail or KeelError(ErrorCode.SAAS_011, CHANGED_MEANWHILE),
         )
+
+    def claim_email(self, tx: Tx, user: User) -> None:
+        """Reserves the address of a user created while it belonged to another tenant (their
+        activation): refused, to the address's holder only, while that account exists."""
+        if not user.email_reserved:
+            reserve_email(tx, user.email, user, on_fail=KeelError(ErrorCode.SAAS_011, ELSEWHERE))
 
     def set_role(self, tx: Tx, user: User, role: str, now: str, on_fail: KeelError) -> None:
         tx.update(
