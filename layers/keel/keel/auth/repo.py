@@ -35,6 +35,11 @@ def link(token_hash: str) -> dict[str, Any] | None:
     return table.get(keys.link_token_pk(token_hash), keys.LINK_SK, consistent=True)
 
 
+def challenge_key(token_hash: str) -> dict[str, str]:
+    """The key attributes of a new 2FA login challenge item."""
+    return {"PK": keys.challenge_pk(token_hash), "SK": keys.CHALLENGE_SK}
+
+
 def challenge(token_hash: str) -> tuple[tuple[str, str], dict[str, Any] | None]:
     """A pending 2FA login challenge: its key and item (None once used, expired or dropped)."""
     key = (keys.challenge_pk(token_hash), keys.CHALLENGE_SK)

@@ -53,6 +53,11 @@ def from_item(item: dict[str, Any]) -> User:
     return User.model_validate({k: v for k, v in item.items() if k in USER_FIELDS})
 
 
+def email_key(email: str) -> tuple[str, str]:
+    """The key of an address's reservation (login reads it in a batch with other items)."""
+    return keys.email_pk(email), keys.EMAIL_SK
+
+
 def lookup_email(email: str) -> tuple[str, str] | None:
     """(tenant_id, user_id) of the account with this login e-mail, if any."""
     item = table.get(keys.email_pk(email), keys.EMAIL_SK)
@@ -146,24 +151,25 @@ class UserRepo:
         self.tenant_id = tenant_id
         self.pk = keys.tenant_pk(tenant_id)
 
-    def _key(self, user_id: str) -> tuple[str, str]:
+    def key(self, user_id: str) -> tuple[str, str]:
+        """The user item's key (login reads it in a batch with other items)."""
         return self.pk, keys.user_sk(user_id)
 
     def get(self, user_id: str, *, consistent: bool = False) -> User | None:
-        item = table.get(*self._key(user_id), consistent=consistent)
+        item = table.get(*self.key(user_id), consistent=consistent)
         return from_item(item) if item else None
 
     def get_many(self, user_ids: list[str]) -> dict[str, User]:
         """Users by id in one BatchGetItem (per 100), missing ones left out."""
-        found = table.batch_get([self._key(u) for u in dict.fromkeys(user_ids)])
+        found = table.batch_get([self.key(u) for u in dict.fromkeys(user_ids)])
         return {i["user_id"]: from_item(i) for i in found if i.get("entity") == "user"}
 
     def get_with_link(self, user_id: str, purpose: str) -> tuple[User | None, dict[str, Any] | None]:
         """The user and their current link pointer of `purpose` (`links.issue(pointer=...)`), in one
         BatchGetItem: the mailer reads both before issuing a new link."""
         link_key = (self.pk, keys.user_link_sk(user_id, purpose))
-        found = {(i["PK"], i["SK"]): i for i in table.batch_get([self._key(user_id), link_key])}
-        user = found.get(self._key(user_id))
+        found = {(i["PK"], i["SK"]): i for i in table.batch_get([self.key(user_id), link_key])}
+        user = found.get(self.key(user_id))
         return (from_item(user) if user and user.get("entity") == "user" else None), found.get(link_key)
 
     # listing ------------------------------------------------------------------------------
@@ -235,7 +241,7 @@ class UserRepo:
         """Sets (or, for None, removes) `changes` on a user that is not deleted; search follows."""
         upd = updates(changes, none_removes=True)
         tx.update(
-            *self._key(before.user_id),
+            *self.key(before.user_id),
             upd.expression,
             names=upd.names | {"#_st": "status"},
             values=upd.values | {":_deleted": UserStatus.DELETED.value},
@@ -250,7 +256,7 @@ class UserRepo:
             tx.delete(keys.email_pk(before.email), keys.EMAIL_SK)
         reserve_email(tx, after.email, before)
         tx.update(
-            *self._key(before.user_id),
+            *self.key(before.user_id),
             "SET email = :e, updated_at = :now, email_reserved = :t REMOVE pending_email",
             values={":e": after.email, ":now": after.updated_at, ":p": after.email, ":t": True},
             condition="pending_email = :p",
@@ -273,7 +279,7 @@ class UserRepo:
         moved = index_keys(user.model_copy(update={"status": to}))
         upd = updates({"status": to.value, **(fields or {}), **moved}, remove=remove)
         tx.update(
-            *self._key(user.user_id),
+            *self.key(user.user_id),
             upd.expression,
             names=upd.names,
             values=upd.values | {":_cur": user.status.value},
@@ -287,9 +293,17 @@ class UserRepo:
         if not user.email_reserved:
             reserve_email(tx, user.email, user, on_fail=KeelError(ErrorCode.SAAS_011, ELSEWHERE))
 
+    def set_last_login(self, tx: Tx, user_id: str, now: str) -> None:
+        tx.update(
+            *self.key(user_id),
+            "SET last_login_at = :now",
+            values={":now": now},
+            condition="attribute_exists(PK)",
+        )
+
     def set_role(self, tx: Tx, user: User, role: str, now: str, on_fail: KeelError) -> None:
         tx.update(
-            *self._key(user.user_id),
+            *self.key(user.user_id),
             "SET #r = :new, updated_at = :now, GSI2PK = :g2",
             names={"#r": "role"},
             values={
