@@ -293,6 +293,17 @@ class UserRepo:
         if not user.email_reserved:
             reserve_email(tx, user.email, user, on_fail=KeelError(ErrorCode.SAAS_011, ELSEWHERE))
 
+    def set_fields(self, tx: Tx, user_id: str, fields: dict[str, Any], remove: tuple[str, ...] = ()) -> None:
+        """Sets `fields` (and removes `remove`) on an existing user item (2FA methods, password...)."""
+        upd = updates(fields, remove=remove)
+        tx.update(
+            *self.key(user_id),
+            upd.expression,
+            names=upd.names,
+            values=upd.values,
+            condition="attribute_exists(PK)",
+        )
+
     def set_last_login(self, tx: Tx, user_id: str, now: str) -> None:
         tx.update(
             *self.key(user_id),
