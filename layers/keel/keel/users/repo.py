@@ -102,6 +102,16 @@ ELSEWHERE = (
 )
 
 
+def release_email(tx: Tx, user: User) -> None:
+    """The address is free again (if this user still holds it)."""
+    tx.delete(
+        keys.email_pk(user.email),
+        keys.EMAIL_SK,
+        condition="attribute_not_exists(PK) OR user_id = :u",
+        values={":u": user.user_id},
+    )
+
+
 def _owner(user: User) -> dict[str, str]:
     return {"tenant_id": user.tenant_id, "user_id": user.user_id}
 
@@ -303,6 +313,35 @@ class UserRepo:
             values=upd.values,
             condition="attribute_exists(PK)",
         )
+
+    def hide_for_erasure(self, tx: Tx, user: User, on_fail: KeelError) -> None:
+        """An erasure starts: the account cannot sign in and leaves the lists (status `deleted`)."""
+        tx.update(
+            *self.key(user.user_id),
+            "SET #s = :deleted, GSI3PK = :g3 REMOVE GSI1PK, GSI1SK, GSI2PK, GSI2SK",
+            names={"#s": "status"},
+            values={
+                ":deleted": UserStatus.DELETED.value,
+                ":g3": keys.users_status_index_pk(self.tenant_id, UserStatus.DELETED.value),
+                ":cur": user.status.value,
+            },
+            condition="#s = :cur",
+            on_fail=on_fail,
+        )
+
+    def erase_profile(self, tx: Tx, user_id: str, erased: tuple[str, ...], now: str) -> None:
+        """The tombstone: personal fields removed, the e-mail and name replaced."""
+        tx.update(
+            *self.key(user_id),
+            "SET email = :e, #n = :n, erased_at = :now, updated_at = :now REMOVE " + ", ".join(erased),
+            names={"#n": "name"},
+            values={":e": f"erased:{user_id}", ":n": "Deleted user", ":now": now},
+            condition="attribute_exists(PK)",
+        )
+
+    def drop_search_entries(self, tx: Tx, entries: list[dict[str, Any]]) -> None:
+        for e in entries:
+            tx.delete(e["PK"], e["SK"])
 
     def set_last_login(self, tx: Tx, user_id: str, now: str) -> None:
         tx.update(
