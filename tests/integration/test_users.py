@@ -253,3 +253,53 @@ def test_user_activity_lists_logins_and_actions(api: Api) -> None:
     assert by_root.status == 200
     bad = api.get(f"/users/{ph.user_id}/activity", token=boss.token, query={"kind": "everything"})
     assert (bad.status, bad.code) == (422, "API_007")
+
+
+def test_creating_a_user_with_an_address_of_another_tenant_answers_as_for_a_new_one(api: Api) -> None:
+    """The creator cannot learn that an address has an account in another tenant: the answer, the
+    DynamoDB calls and the mail are those of a new address; only the address's owner, activating,
+    is told, and their account is untouched."""
+    root = super_admin(api)
+    boss = tenant_admin(api, root)
+    other = tenant_admin(api, root, "Other Pharmacy", "boss@other.example.com")
+    elsewhere = member(api, other, "taken@other.example.com")
+    calls: list[str] = []
+
+    def count(model: object, **_: object) -> None:
+        calls.append(model.name)  # type: ignore[attr-defined]
+
+    from keel.core import aws
+
+    body = {"name": "Casey", "role": "cashier"}
+    assert api.post("/users", {**body, "email": "warm@new.example.com"}, token=boss.token).status == 201
+    aws.client("dynamodb").meta.events.register("before-call.dynamodb", count)
+    replies, trace = {}, {}
+    for email in ["fresh@new.example.com", "taken@other.example.com"]:
+        calls.clear()
+        replies[email] = api.post("/users", {**body, "email": email}, token=boss.token)
+        trace[email] = list(calls)
+    aws.client("dynamodb").meta.events.unregister("before-call.dynamodb", count)
+    fresh, taken = replies.values()
+    assert (taken.status, fresh.status) == (201, 201), taken.text
+    varying = {"user_id", "email", "created_at"}
+    assert {k: v for k, v in taken.json.items() if k not in varying} == {
+        k: v for k, v in fresh.json.items() if k not in varying
+    }
+    assert trace["taken@other.example.com"] == trace["fresh@new.example.com"]
+    shown = api.get(f"/users/{taken.json['user_id']}", token=boss.token)
+    assert (shown.status, shown.json["status"]) == (200, "pending_activation")
+
+    Pipeline(api.stack).run()
+    token = mailed_token(api, "taken@other.example.com")  # mailed like any new account
+    refused = api.post("/auth/activate", {"token": token, "password": PASSWORD})
+    assert (refused.status, refused.code) == (409, "SAAS_011")
+    assert "another organisation" in refused.json["error"]["message"]
+    assert login(api, "taken@other.example.com").tenant_id == elsewhere.tenant_id == other.tenant_id
+
+    # deleting the pending user leaves the other tenant's account and its address alone
+    gone = api.post(f"/users/{taken.json['user_id']}/data-deletion", {"reason": "typo"}, token=boss.token)
+    assert gone.status == 200, gone.text
+    assert login(api, "taken@other.example.com").user_id == elsewhere.user_id
+
+    same = api.post("/users", {**body, "email": "taken@other.example.com"}, token=other.token)
+    assert (same.status, same.code) == (409, "SAAS_011")  # a member of the same tenant: no leak to answer

@@ -13,8 +13,8 @@ from keel.core.principal import Principal
 from keel.core.sealing import seal, unseal
 from keel.security import repo as security
 from keel.security import sms
-from keel.store import keys
 from keel.store.change import Change
+from keel.users import repo as users
 from keel.users.models import User
 
 PENDING_SECONDS = 15 * 60
@@ -28,14 +28,10 @@ def enroll(principal: Principal, method: str, phone: str | None) -> EnrollOut:
     if method not in allowed:
         raise invalid("method", f"Your organisation allows: {', '.join(allowed)}")
     expires = clock.epoch() + PENDING_SECONDS
-    item = {
-        "PK": keys.tenant_pk(user.tenant_id),
-        "SK": keys.mfa_pending_sk(user.user_id, method),
-        "entity": "mfa_pending",
-        "method": method,
-        "attempts": 0,
-        "expires_at": expires,
-    }
+    identity = repo.for_tenant(user.tenant_id)
+    item = identity.pending_factor_item(
+        user.user_id, method, {"method": method, "attempts": 0, "expires_at": expires}
+    )
     change = Change(principal)
     out = EnrollOut(method=method, expires_at=expires)
     if method == mfa.TOTP:
@@ -56,7 +52,7 @@ def enroll(principal: Principal, method: str, phone: str | None) -> EnrollOut:
             {"tenant_id": user.tenant_id, "user_id": user.user_id, "pk": item["PK"], "sk": item["SK"]},
         )
         out.code_sent_to = user.email
-    change.tx.put(item)
+    identity.put(change.tx, item)
     change.audit(
         "auth.enroll_2fa",
         event_type="2fa_enrollment_started",
@@ -87,27 +83,18 @@ def confirm(principal: Principal, method: str, code: str) -> ConfirmOut:
     if not ok:
         mfa.count_attempt(pk, sk)
         raise mfa.wrong_code()
-    confirmed: dict[str, object] = {
-        "PK": pk,
-        "SK": keys.mfa_sk(user.user_id, method),
-        "entity": "mfa",
-        "method": method,
-        "confirmed_at": clock.iso(),
-    }
+    confirmed: dict[str, object] = {"method": method, "confirmed_at": clock.iso()}
     if method == mfa.TOTP:
         step = mfa.totp_step(unseal(pending["secret"], mfa.TOTP_SEAL), code)
         confirmed.update(secret=pending["secret"], last_step=step)
     elif method == mfa.SMS:
         confirmed["phone"] = pending["phone"]
-    change.tx.delete(pk, sk, condition="attribute_exists(PK)", on_fail=mfa.wrong_code())
-    change.tx.put(confirmed)
+    repo.for_tenant(user.tenant_id).confirm_factor(
+        change.tx, (pk, sk), user.user_id, confirmed, mfa.wrong_code()
+    )
     methods = sorted({*user.two_factor_methods, method})
-    change.tx.update(
-        pk,
-        keys.user_sk(user.user_id),
-        "SET two_factor_methods = :m, updated_at = :now",
-        values={":m": methods, ":now": clock.iso()},
-        condition="attribute_exists(PK)",
+    users.for_tenant(user.tenant_id).set_fields(
+        change.tx, user.user_id, {"two_factor_methods": methods, "updated_at": clock.iso()}
     )
     codes: list[str] = []
     if not user.two_factor_methods:
@@ -150,14 +137,9 @@ def reset_user(principal: Principal, user_id: str, tenant_id: str | None = None)
     not_impersonating(principal)
     user: User = user_in_scope(principal, user_id, tenant_id)
     change = Change(principal)
-    for item in mfa.user_mfa_items(user.tenant_id, user.user_id):
-        change.tx.delete(item["PK"], item["SK"])
-    change.tx.update(
-        keys.tenant_pk(user.tenant_id),
-        keys.user_sk(user.user_id),
-        "SET two_factor_methods = :m, updated_at = :now",
-        values={":m": [], ":now": clock.iso()},
-        condition="attribute_exists(PK)",
+    repo.IdentityRepo.drop_all(change.tx, mfa.user_mfa_items(user.tenant_id, user.user_id))
+    users.for_tenant(user.tenant_id).set_fields(
+        change.tx, user.user_id, {"two_factor_methods": [], "updated_at": clock.iso()}
     )
     ended = sessions.end_all_for_user(change.tx, user.tenant_id, user.user_id)
     change.emit("auth.two_factor_changed", {"tenant_id": user.tenant_id, "user_id": user.user_id})

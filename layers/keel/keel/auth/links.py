@@ -14,14 +14,13 @@ from keel.auth.tokens import digest
 from keel.core import clock, ids
 from keel.core.errors import ErrorCode, KeelError
 from keel.core.principal import Principal
-from keel.store import keys
 from keel.store.change import Change, Tx
 
 # purposes
 ACTIVATION = "activation"
 PASSWORD_RESET = "password_reset"  # noqa: S105 - a purpose, not a password
 EMAIL_CHANGE = "email_change"
-INVITATION = "invitation"  # issued for the invitation's future user (`keys.user_id_for`)
+INVITATION = "invitation"  # issued for the invitation's future user (`invitations.repo.of_user`)
 
 
 def revoke(tx: Tx, *, tenant_id: str, user_id: str, purpose: str) -> bool:
@@ -29,8 +28,8 @@ def revoke(tx: Tx, *, tenant_id: str, user_id: str, purpose: str) -> bool:
     pointer = repo.for_tenant(tenant_id).link_pointer(user_id, purpose)
     if not pointer:
         return False
-    tx.delete(keys.link_token_pk(pointer["token_hash"]), keys.LINK_SK)
-    tx.delete(pointer["PK"], pointer["SK"])
+    repo.drop_link(tx, pointer["token_hash"])
+    repo.IdentityRepo.drop_link_pointer(tx, pointer)
     return True
 
 
@@ -42,8 +41,8 @@ def issue(
 ) -> str:
     """Adds a new link to `tx` (revoking the user's previous one of this purpose); returns the token.
 
-    `pointer`: the user's current pointer item of this purpose (`keys.user_link_sk`), or None, when
-    the caller has read it already (the mailer reads it with the user, in one call).
+    `pointer`: the user's current pointer item of this purpose (`repo.for_tenant(t).link_pointer`), or
+    None, when the caller has read it already (the mailer reads it with the user, in one call).
     """
     token = ids.token(32)
     token_hash = digest(token)
@@ -51,27 +50,13 @@ def issue(
     if pointer is READ:
         pointer = repo.for_tenant(tenant_id).link_pointer(user_id, purpose)
     if pointer:  # the pointer itself is overwritten below
-        tx.delete(keys.link_token_pk(pointer["token_hash"]), keys.LINK_SK)
-    tx.put(
-        {
-            "PK": keys.link_token_pk(token_hash),
-            "SK": keys.LINK_SK,
-            "entity": "link",
-            "purpose": purpose,
-            "tenant_id": tenant_id,
-            "user_id": user_id,
-            "expires_at": expires,
-        }
+        repo.drop_link(tx, pointer["token_hash"])
+    repo.add_link(
+        tx,
+        token_hash,
+        {"purpose": purpose, "tenant_id": tenant_id, "user_id": user_id, "expires_at": expires},
     )
-    tx.put(
-        {
-            "PK": keys.tenant_pk(tenant_id),
-            "SK": keys.user_link_sk(user_id, purpose),
-            "entity": "link_pointer",
-            "token_hash": token_hash,
-            "expires_at": expires,
-        }
-    )
+    repo.for_tenant(tenant_id).put_link_pointer(tx, user_id, purpose, token_hash, expires)
     return token
 
 
@@ -106,6 +91,5 @@ def redeem(tx: Tx, token: str, purpose: str) -> dict[str, Any]:
     item = repo.link(digest(token))
     if not item or item.get("purpose") != purpose:
         raise KeelError(ErrorCode.SAAS_012, "This link is invalid, used or expired")
-    tx.delete(item["PK"], item["SK"], condition="attribute_exists(PK)", on_fail=KeelError(ErrorCode.SAAS_012))
-    tx.delete(keys.tenant_pk(item["tenant_id"]), keys.user_link_sk(item["user_id"], purpose))
+    repo.use_link(tx, item, on_fail=KeelError(ErrorCode.SAAS_012))
     return item

@@ -15,7 +15,6 @@ from keel.auth import repo
 from keel.auth.tokens import code_digest
 from keel.core import clock
 from keel.core.errors import ErrorCode, KeelError
-from keel.store import keys
 from keel.store.change import Tx
 
 ISSUER = "Keel"
@@ -71,14 +70,7 @@ def use_totp(tx: Tx, tenant_id: str, user_id: str, secret: str, code: str, *, sk
     step = totp_step(secret, code)
     if step is None:
         raise wrong_code()
-    tx.update(
-        keys.tenant_pk(tenant_id),
-        sk or keys.mfa_sk(user_id, TOTP),
-        "SET last_step = :step",
-        condition="attribute_exists(PK) AND (attribute_not_exists(last_step) OR last_step < :step)",
-        values={":step": step},
-        on_fail=wrong_code(),
-    )
+    repo.for_tenant(tenant_id).use_totp_step(tx, user_id, step, wrong_code(), sk=sk)
 
 
 def code_matches(item: dict[str, Any], code: str) -> bool:
@@ -102,27 +94,14 @@ def new_backup_codes() -> list[str]:
 
 
 def put_backup_codes(tx: Tx, tenant_id: str, user_id: str, codes: list[str]) -> None:
-    tx.put(
-        {
-            "PK": keys.tenant_pk(tenant_id),
-            "SK": keys.backup_codes_sk(user_id),
-            "entity": "backup_codes",
-            "hashes": {code_digest(c, user_id) for c in codes},
-            "created_at": clock.iso(),
-        }
+    repo.for_tenant(tenant_id).put_backup_codes(
+        tx, user_id, {code_digest(c, user_id) for c in codes}, clock.iso()
     )
 
 
 def use_backup_code(tx: Tx, tenant_id: str, user_id: str, code: str) -> None:
     h = code_digest(code.strip().lower(), user_id)
-    tx.update(
-        keys.tenant_pk(tenant_id),
-        keys.backup_codes_sk(user_id),
-        "DELETE hashes :h",
-        condition="contains(hashes, :one)",
-        values={":h": {h}, ":one": h},
-        on_fail=wrong_code(),
-    )
+    repo.for_tenant(tenant_id).use_backup_code(tx, user_id, h, wrong_code())
 
 
 def user_mfa_items(tenant_id: str, user_id: str) -> list[dict[str, Any]]:

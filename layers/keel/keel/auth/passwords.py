@@ -157,35 +157,23 @@ def record_change(
 
     Clears `must_change_password` (or sets it: a temporary password); the caller ends sessions and audits.
     """
+    from keel.auth import repo
     from keel.core import clock
-    from keel.store import keys
+    from keel.users import repo as users
 
     new_hash = hash_password(new_password)
     now = clock.iso()
-    expression = (
-        "SET password_hash = :h, password_changed_at = :now, updated_at = :now, password_strength = :st"
-    )
-    values: dict[str, Any] = {":h": new_hash, ":now": now, ":st": strength(new_password)}
+    fields: dict[str, Any] = {
+        "password_hash": new_hash,
+        "password_changed_at": now,
+        "updated_at": now,
+        "password_strength": strength(new_password),
+    }
     if must_change:
-        expression += ", must_change_password = :t"
-        values[":t"] = True
-    else:
-        expression += " REMOVE must_change_password"
-    tx.update(
-        keys.tenant_pk(tenant_id),
-        keys.user_sk(user_id),
-        expression,
-        values=values,
-        condition="attribute_exists(PK)",
-    )
+        fields["must_change_password"] = True
+    remove = () if must_change else ("must_change_password",)
+    users.for_tenant(tenant_id).set_fields(tx, user_id, fields, remove=remove)
     if old_hash:
         hashes = [old_hash, *history_hashes(tenant_id, user_id)][:keep]
-        tx.put(
-            {
-                "PK": keys.tenant_pk(tenant_id),
-                "SK": keys.password_history_sk(user_id),
-                "entity": "password_history",
-                "hashes": hashes,
-            }
-        )
+        repo.for_tenant(tenant_id).put_password_history(tx, user_id, hashes)
     return new_hash

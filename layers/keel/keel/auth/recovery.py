@@ -19,7 +19,6 @@ from keel.core.permissions import Permission
 from keel.core.principal import Principal, RequestMeta
 from keel.security import lockout
 from keel.security import repo as security
-from keel.store import keys
 from keel.store.change import Change
 from keel.store.event_types import UserRef
 from keel.users import repo as users
@@ -210,13 +209,7 @@ def force_reset(principal: Principal, body: ForceResetIn) -> ForceResetOut:
         if body.effective_at is not None:
             raise invalid("effective_at", "Only for a tenant-wide reset")
         user = user_in_scope(principal, body.user_id, tenant_id)
-        change.tx.update(
-            keys.tenant_pk(tenant_id),
-            keys.user_sk(user.user_id),
-            "SET must_change_password = :t",
-            values={":t": True},
-            condition="attribute_exists(PK)",
-        )
+        users.for_tenant(tenant_id).set_fields(change.tx, user.user_id, {"must_change_password": True})
         ended = sessions.end_all_for_user(change.tx, tenant_id, user.user_id)
         effective = clock.iso()
         change.audit(

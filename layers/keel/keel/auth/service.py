@@ -23,7 +23,7 @@ from keel.security import repo as security
 from keel.security.models import Enforcement, SecuritySettings
 from keel.security.sms import masked
 from keel.security.sms import send as send_sms
-from keel.store import audit, keys
+from keel.store import audit
 from keel.store.change import Change
 from keel.users import repo as users
 from keel.users.models import User, UserOut, UserStatus
@@ -69,7 +69,7 @@ def login(  # noqa: PLR0912, PLR0915 - the login rules read best in order, in on
     email: str, password: str, meta: RequestMeta, *, remember_me: bool = False, method: str | None = None
 ) -> LoginOut:
     email_key, lock_key, ip_key = (
-        (keys.email_pk(email), keys.EMAIL_SK),
+        users.email_key(email),
         lockout.lockout_key(email),
         lockout.ip_key(meta.ip),
     )
@@ -81,10 +81,9 @@ def login(  # noqa: PLR0912, PLR0915 - the login rules read best in order, in on
     places: dict[str, Any] | None = None
     settings = SecuritySettings()
     if owner:
-        tenant_pk = keys.tenant_pk(owner["tenant_id"])
-        user_key = (tenant_pk, keys.user_sk(owner["user_id"]))
+        user_key = users.for_tenant(owner["tenant_id"]).key(owner["user_id"])
         settings_key = security.settings_key(owner["tenant_id"])
-        places_key = (tenant_pk, keys.known_places_sk(owner["user_id"]))
+        places_key = security.for_tenant(owner["tenant_id"]).known_places_key(owner["user_id"])
         second = repo.fetch([user_key, settings_key, places_key])
         raw_user = second.get(user_key) or {}
         user = users.from_item(raw_user) if raw_user else None
@@ -222,8 +221,7 @@ def _challenge(
     token_hash = digest(token)
     expires = clock.epoch() + CHALLENGE_SECONDS
     item: dict[str, Any] = {
-        "PK": keys.challenge_pk(token_hash),
-        "SK": keys.CHALLENGE_SK,
+        **repo.challenge_key(token_hash),
         "entity": "challenge",
         "tenant_id": user.tenant_id,
         "user_id": user.user_id,
@@ -303,14 +301,10 @@ def verify_2fa(challenge_token: str, code: str, method: str | None, meta: Reques
         else:
             raise mfa.wrong_code()
         change.tx.delete(pk, sk, condition="attribute_exists(PK)", on_fail=mfa.wrong_code())
-        second = repo.fetch(
-            [
-                security.settings_key(user.tenant_id),
-                (keys.tenant_pk(user.tenant_id), keys.known_places_sk(user.user_id)),
-            ]
-        )
+        places_key = security.for_tenant(user.tenant_id).known_places_key(user.user_id)
+        second = repo.fetch([security.settings_key(user.tenant_id), places_key])
         settings = security.from_item(second.get(security.settings_key(user.tenant_id)))
-        places = second.get((keys.tenant_pk(user.tenant_id), keys.known_places_sk(user.user_id)))
+        places = second.get(places_key)
         return open_session(
             user,
             meta,
@@ -390,15 +384,9 @@ def open_session(
         session_id=session_id,
     )
     now = clock.iso()
-    change.tx.update(
-        keys.tenant_pk(user.tenant_id),
-        keys.user_sk(user.user_id),
-        "SET last_login_at = :now",
-        values={":now": now},
-        condition="attribute_exists(PK)",
-    )
+    users.for_tenant(user.tenant_id).set_last_login(change.tx, user.user_id, now)
     if clear_failures:
-        change.tx.delete(*lockout.lockout_key(clear_failures))
+        lockout.clear(change.tx, clear_failures)
     change.audit(
         "auth.login",
         event_type="login",
@@ -478,11 +466,13 @@ def activate(token: str, password: str, meta: RequestMeta) -> LoginOut:
     )
     change.principal = actor
     now = clock.iso()
+    users.for_tenant(user.tenant_id).claim_email(change.tx, user)
     users.for_tenant(user.tenant_id).move_status(  # the list indexes follow
         change.tx,
         user,
         UserStatus.ACTIVE,
         fields={
+            "email_reserved": True,
             "password_hash": passwords.hash_password(password),
             "password_changed_at": now,
             "updated_at": now,

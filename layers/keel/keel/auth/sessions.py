@@ -18,7 +18,6 @@ from keel.core.config import settings
 from keel.core.errors import ErrorCode, KeelError
 from keel.core.principal import Principal, RequestMeta
 from keel.roles.resolve import permissions_for
-from keel.store import keys
 from keel.store.change import Tx
 
 TOKEN_PREFIX = "kls_"  # noqa: S105 - a prefix that makes leaked tokens easy to spot, not a secret
@@ -49,13 +48,7 @@ def session_item(
     now = clock.epoch()
     created = created_at or now
     absolute = created + absolute_seconds
-    return {
-        "PK": keys.session_pk(digest(token)),
-        "SK": keys.SESSION_SK,
-        "entity": "session",
-        "session_id": session_id,
-        "tenant_id": tenant_id,
-        "user_id": user_id,
+    fields = {
         "role": role,
         "created_at": created,
         "last_seen": now,
@@ -65,12 +58,8 @@ def session_item(
         "ip": meta.ip,
         "user_agent": meta.user_agent,
         "country": meta.country,
-        "GSI1PK": keys.user_sessions_index_pk(tenant_id, user_id),
-        "GSI1SK": session_id,
-        "GSI2PK": keys.tenant_sessions_index_pk(tenant_id),
-        "GSI2SK": session_id,
-        **(extra or {}),
     }
+    return {**repo.session_item(digest(token), tenant_id, user_id, session_id, fields), **(extra or {})}
 
 
 def start(
@@ -101,7 +90,7 @@ def start(
         created_at=created_at,
         extra=extra,
     )
-    tx.put(item, condition="attribute_not_exists(PK)")
+    repo.add_session(tx, item)
     return NewSession(
         token=token,
         session_id=item["session_id"],
@@ -166,7 +155,7 @@ def is_live(item: dict[str, Any]) -> bool:
 
 
 def end(tx: Tx, item: dict[str, Any]) -> None:
-    tx.delete(item["PK"], item["SK"])
+    repo.end_session(tx, item)
 
 
 def for_user(tenant_id: str, user_id: str) -> list[dict[str, Any]]:

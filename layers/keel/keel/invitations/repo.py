@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from keel.core import clock
+from keel.core.errors import ErrorCode, KeelError
 from keel.invitations.models import Invitation, InvitationOut, InvitationStatus
 from keel.store import keys, table
+from keel.store.table import Tx
 
 FIELDS = set(Invitation.model_fields)
 
@@ -58,6 +60,75 @@ class InvitationRepo:
             query["names"] = {"#s": "status"}
         found = table.query(self.pk, **query)
         return [from_item(i) for i in found.items], found.next_cursor
+
+    def of_user(self, user_id: str) -> Invitation | None:
+        """The invitation that creates (or created) this user: they share their ULID."""
+        return self.get(keys.invitation_id_for(user_id), consistent=True)
+
+    # changes: the invitation and its guard item (at most one live invitation per address) ----
+
+    def add(self, tx: Tx, inv: Invitation) -> None:
+        assert inv.tenant_id == self.tenant_id
+        tx.put(item(inv), condition="attribute_not_exists(PK)")
+        self._guard(tx, inv)
+
+    def extend(self, tx: Tx, updated: Invitation, on_fail: KeelError) -> None:
+        """A pending invitation's new end and send count (a resend); its guard follows."""
+        tx.update(
+            self.pk,
+            keys.invitation_sk(updated.invitation_id),
+            "SET expires_epoch = :e, ends_at = :ea, sent_count = :n",
+            names={"#s": "status"},
+            values={
+                ":e": updated.expires_epoch,
+                ":ea": updated.ends_at,
+                ":n": updated.sent_count,
+                ":p": "pending",
+            },
+            condition="#s = :p",
+            on_fail=on_fail,
+        )
+        self._guard(tx, updated)
+
+    def close(
+        self, tx: Tx, inv: Invitation, status: Literal["revoked", "accepted"], now: str, on_fail: KeelError
+    ) -> None:
+        """A pending invitation becomes `revoked` or `accepted` (with `<status>_at`); guard dropped."""
+        tx.update(
+            self.pk,
+            keys.invitation_sk(inv.invitation_id),
+            f"SET #s = :to, {status}_at = :now",
+            names={"#s": "status"},
+            values={":to": status, ":now": now, ":p": "pending"},
+            condition="#s = :p",
+            on_fail=on_fail,
+        )
+        tx.delete(
+            self.pk,
+            keys.invitation_email_sk(inv.email),
+            condition="attribute_not_exists(PK) OR invitation_id = :id",
+            values={":id": inv.invitation_id},
+            on_fail=KeelError(ErrorCode.SAAS_011, "Concurrent invitation change; retry"),
+        )
+
+    def _guard(self, tx: Tx, inv: Invitation) -> None:
+        """At most one live invitation per address per tenant."""
+        tx.put(
+            {
+                "PK": self.pk,
+                "SK": keys.invitation_email_sk(inv.email),
+                "entity": "invitation_guard",
+                "invitation_id": inv.invitation_id,
+                "expires_epoch": inv.expires_epoch,
+            },
+            condition="attribute_not_exists(PK) OR expires_epoch <= :now OR invitation_id = :id",
+            values={":now": clock.epoch(), ":id": inv.invitation_id},
+            on_fail=KeelError(
+                ErrorCode.SAAS_011,
+                "This address already has a pending invitation; resend or revoke it",
+                details=[{"field": "email", "message": "already invited"}],
+            ),
+        )
 
 
 def for_tenant(tenant_id: str) -> InvitationRepo:

@@ -14,7 +14,6 @@ from keel.core.principal import Principal
 from keel.invitations import repo
 from keel.invitations.models import Invitation, InvitationAccept, InvitationCreate, InvitationOut
 from keel.roles import service as roles
-from keel.store import keys
 from keel.store.change import Change, Tx
 from keel.tenants import repo as tenants
 from keel.users import repo as users
@@ -55,36 +54,6 @@ def _tenant_name(tenant_id: str) -> str | None:
     return tenant.name if tenant else None
 
 
-def _guard(tx: Tx, inv: Invitation) -> None:
-    """At most one live invitation per address per tenant."""
-    tx.put(
-        {
-            "PK": keys.tenant_pk(inv.tenant_id),
-            "SK": keys.invitation_email_sk(inv.email),
-            "entity": "invitation_guard",
-            "invitation_id": inv.invitation_id,
-            "expires_epoch": inv.expires_epoch,
-        },
-        condition="attribute_not_exists(PK) OR expires_epoch <= :now OR invitation_id = :id",
-        values={":now": clock.epoch(), ":id": inv.invitation_id},
-        on_fail=KeelError(
-            ErrorCode.SAAS_011,
-            "This address already has a pending invitation; resend or revoke it",
-            details=[{"field": "email", "message": "already invited"}],
-        ),
-    )
-
-
-def _drop_guard(tx: Tx, inv: Invitation) -> None:
-    tx.delete(
-        keys.tenant_pk(inv.tenant_id),
-        keys.invitation_email_sk(inv.email),
-        condition="attribute_not_exists(PK) OR invitation_id = :id",
-        values={":id": inv.invitation_id},
-        on_fail=KeelError(ErrorCode.SAAS_011, "Concurrent invitation change; retry"),
-    )
-
-
 def _revoke_link(tx: Tx, inv: Invitation) -> None:
     links.revoke(tx, tenant_id=inv.tenant_id, user_id=inv.user_id, purpose=links.INVITATION)
 
@@ -118,8 +87,7 @@ def create(principal: Principal, tenant_id: str | None, body: InvitationCreate) 
         expires_epoch=expires,
     )
     change = Change(principal)
-    change.tx.put(repo.item(inv), condition="attribute_not_exists(PK)")
-    _guard(change.tx, inv)
+    repo.for_tenant(scoped).add(change.tx, inv)
     change.emit(
         "invitation.created",
         {"tenant_id": scoped, "invitation_id": inv.invitation_id, "tenant_name": _tenant_name(scoped)},
@@ -171,16 +139,7 @@ def resend(principal: Principal, tenant_id: str | None, invitation_id: str) -> I
         }
     )
     change = Change(principal)
-    change.tx.update(
-        keys.tenant_pk(inv.tenant_id),
-        keys.invitation_sk(inv.invitation_id),
-        "SET expires_epoch = :e, ends_at = :ea, sent_count = :n",
-        names={"#s": "status"},
-        values={":e": expires, ":ea": updated.ends_at, ":n": updated.sent_count, ":p": "pending"},
-        condition="#s = :p",
-        on_fail=_not_pending(inv),
-    )
-    _guard(change.tx, updated)
+    repo.for_tenant(inv.tenant_id).extend(change.tx, updated, on_fail=_not_pending(inv))
     _revoke_link(change.tx, inv)
     change.emit(
         "invitation.resent",
@@ -210,16 +169,7 @@ def revoke(principal: Principal, tenant_id: str | None, invitation_id: str) -> I
         raise _not_pending(inv)
     now = clock.iso()
     change = Change(principal)
-    change.tx.update(
-        keys.tenant_pk(inv.tenant_id),
-        keys.invitation_sk(inv.invitation_id),
-        "SET #s = :r, revoked_at = :now",
-        names={"#s": "status"},
-        values={":r": "revoked", ":now": now, ":p": "pending"},
-        condition="#s = :p",
-        on_fail=_not_pending(inv),
-    )
-    _drop_guard(change.tx, inv)
+    repo.for_tenant(inv.tenant_id).close(change.tx, inv, "revoked", now, on_fail=_not_pending(inv))
     _revoke_link(change.tx, inv)
     change.emit(
         "invitation.revoked",
@@ -242,7 +192,7 @@ def accept(body: InvitationAccept, principal: Principal) -> UserOut:
     invitation is expired, revoked or already used)."""
     change = Change(principal)
     link = links.redeem(change.tx, body.token, links.INVITATION)
-    inv = repo.for_tenant(link["tenant_id"]).get(keys.invitation_id_for(link["user_id"]), consistent=True)
+    inv = repo.for_tenant(link["tenant_id"]).of_user(link["user_id"])
     if inv is None or repo.current_status(inv) != "pending":
         raise _gone()
     owner = users.lookup_email(inv.email)
@@ -276,16 +226,7 @@ def accept(body: InvitationAccept, principal: Principal) -> UserOut:
     )
     tenants.for_tenant(inv.tenant_id).take_seat(change.tx)
     users.add_new_user(change.tx, user)
-    change.tx.update(
-        keys.tenant_pk(inv.tenant_id),
-        keys.invitation_sk(inv.invitation_id),
-        "SET #s = :a, accepted_at = :now",
-        names={"#s": "status"},
-        values={":a": "accepted", ":now": now, ":p": "pending"},
-        condition="#s = :p",
-        on_fail=_gone(),
-    )
-    _drop_guard(change.tx, inv)
+    repo.for_tenant(inv.tenant_id).close(change.tx, inv, "accepted", now, on_fail=_gone())
     change.emit(
         "user.created",
         {"tenant_id": inv.tenant_id, "user_id": user.user_id, "role": user.role},

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from keel.store import keys, table
+from keel.store.table import Tx
 
 
 class PrivacyRepo:
@@ -49,6 +50,77 @@ class PrivacyRepo:
             newest_first=True,
         )
         return page.items, page.next_cursor
+
+    # erasure: the progress item, the log, the invitation's personal fields ---------------------
+
+    def start_progress(self, tx: Tx, user_id: str, fields: dict[str, Any]) -> dict[str, Any]:
+        marker = {
+            "PK": keys.deletions_pk(self.tenant_id),
+            "SK": keys.deletion_progress_sk(user_id),
+            "entity": "deletion_progress",
+            "user_id": user_id,
+            **fields,
+        }
+        tx.put(marker, condition="attribute_not_exists(PK)")
+        return marker
+
+    def count_progress(self, tx: Tx, user_id: str, step: str, n: int, *, done: bool) -> None:
+        """Counts `n` erased items of `step` on the progress item (and marks the step `done`)."""
+        tx.update(
+            keys.deletions_pk(self.tenant_id),
+            keys.deletion_progress_sk(user_id),
+            "ADD #c :n" + (", done :step" if done else ""),
+            names={"#c": f"count_{step}"},
+            values={":n": n, **({":step": {step}} if done else {})},
+            condition="attribute_exists(PK)",
+        )
+
+    def end_progress(self, tx: Tx, user_id: str) -> None:
+        tx.delete(
+            keys.deletions_pk(self.tenant_id),
+            keys.deletion_progress_sk(user_id),
+            condition="attribute_exists(PK)",
+        )
+
+    def add_log(self, tx: Tx, log_id: str, fields: dict[str, Any]) -> None:
+        tx.put(
+            {
+                "PK": keys.deletions_pk(self.tenant_id),
+                "SK": keys.deletion_log_sk(log_id),
+                "entity": "deletion_log",
+                **fields,
+            }
+        )
+
+    def blank_invitation(self, tx: Tx, user_id: str) -> None:
+        tx.update(
+            self.pk,
+            keys.invitation_sk(keys.invitation_id_for(user_id)),
+            "SET email = :e, anonymised = :t REMOVE #n",
+            names={"#n": "name"},
+            values={":e": f"erased:{user_id}", ":t": True},
+        )
+
+
+def link_key(token_hash: str) -> dict[str, str]:
+    """A one-time link, by its token's hash (erased with its user's pointer)."""
+    return {"PK": keys.link_token_pk(token_hash), "SK": keys.LINK_SK}
+
+
+def drop(tx: Tx, item: dict[str, Any]) -> None:
+    """An item read about the person (or its key): erased."""
+    tx.delete(item["PK"], item["SK"])
+
+
+def anonymise_record(tx: Tx, record: dict[str, Any], details: dict[str, Any]) -> None:
+    """An audit record or finding keeps what happened, not who from where."""
+    tx.update(
+        record["PK"],
+        record["SK"],
+        "SET details = :d, anonymised = :t REMOVE ip, user_agent, country",
+        values={":d": details, ":t": True},
+        condition="attribute_exists(PK)",
+    )
 
 
 def for_tenant(tenant_id: str) -> PrivacyRepo:

@@ -21,7 +21,7 @@ from keel.core.permissions import Permission
 from keel.core.principal import Principal
 from keel.privacy import repo
 from keel.privacy.models import DeletionLogEntry, DeletionRequest, UserDataExport
-from keel.store import audit, keys
+from keel.store import audit
 from keel.store.change import Change, Tx
 from keel.tenants import repo as tenants
 from keel.users import repo as users
@@ -101,34 +101,23 @@ def export(principal: Principal, tenant_id: str | None, user_id: str) -> UserDat
 # erasure ------------------------------------------------------------------------------------
 
 
-def _progress_key(tenant_id: str, user_id: str) -> tuple[str, str]:
-    return keys.deletions_pk(tenant_id), keys.deletion_progress_sk(user_id)
-
-
 def _run_chunks(tenant_id: str, user_id: str, step: str, ops: list[Callable[[Tx], None]]) -> None:
     """The step's writes in transactions, each counting itself on the progress item; the last
     one also marks the step done."""
-    pk, sk = _progress_key(tenant_id, user_id)
+    progress = repo.for_tenant(tenant_id)
     chunks = [ops[i : i + CHUNK] for i in range(0, len(ops), CHUNK)] or [[]]
     for n, chunk in enumerate(chunks):
         tx = Tx()
         for op in chunk:
             op(tx)
         last = n == len(chunks) - 1
-        tx.update(
-            pk,
-            sk,
-            "ADD #c :n" + (", done :step" if last else ""),
-            names={"#c": f"count_{step}"},
-            values={":n": len(chunk), **({":step": {step}} if last else {})},
-            condition="attribute_exists(PK)",
-        )
+        progress.count_progress(tx, user_id, step, len(chunk), done=last)
         tx.commit()
 
 
-def _delete_op(pk: str, sk: str) -> Callable[[Tx], None]:
+def _delete_op(item: dict[str, Any]) -> Callable[[Tx], None]:
     def op(tx: Tx) -> None:
-        tx.delete(pk, sk)
+        repo.drop(tx, item)
 
     return op
 
@@ -137,33 +126,21 @@ def _scrub_op(record: dict[str, Any]) -> Callable[[Tx], None]:
     details = {k: v for k, v in (record.get("details") or {}).items() if k not in PII_DETAIL_KEYS}
 
     def op(tx: Tx) -> None:
-        tx.update(
-            record["PK"],
-            record["SK"],
-            "SET details = :d, anonymised = :t REMOVE ip, user_agent, country",
-            values={":d": details, ":t": True},
-            condition="attribute_exists(PK)",
-        )
+        repo.anonymise_record(tx, record, details)
 
     return op
 
 
 def _step_ops(step: str, tenant_id: str, user_id: str) -> list[Callable[[Tx], None]]:
     if step == "sessions":
-        return [_delete_op(s["PK"], s["SK"]) for s in sessions.for_user(tenant_id, user_id)]
+        return [_delete_op(s) for s in sessions.for_user(tenant_id, user_id)]
     if step == "invitation":
         inv = repo.for_tenant(tenant_id).stored_invitation(user_id)
         if not inv or inv.get("anonymised"):
             return []
 
         def blank(tx: Tx) -> None:
-            tx.update(
-                keys.tenant_pk(tenant_id),
-                keys.invitation_sk(keys.invitation_id_for(user_id)),
-                "SET email = :e, anonymised = :t REMOVE #n",
-                names={"#n": "name"},
-                values={":e": f"erased:{user_id}", ":t": True},
-            )
+            repo.for_tenant(tenant_id).blank_invitation(tx, user_id)
 
         return [blank]
     if step == "audit":
@@ -172,9 +149,9 @@ def _step_ops(step: str, tenant_id: str, user_id: str) -> list[Callable[[Tx], No
     for item in _parts(tenant_id, user_id):
         if _step_of(_kind(item["SK"])) != step:
             continue
-        ops.append(_delete_op(item["PK"], item["SK"]))
+        ops.append(_delete_op(item))
         if step == "tokens" and item.get("token_hash"):
-            ops.append(_delete_op(keys.link_token_pk(item["token_hash"]), keys.LINK_SK))
+            ops.append(_delete_op(repo.link_key(item["token_hash"])))
     return ops
 
 
@@ -185,31 +162,15 @@ def _start(principal: Principal, tenant_id: str, user_id: str, body: DeletionReq
     if user_id == principal.actor:
         raise KeelError(ErrorCode.SAAS_011, "You cannot erase your own account's data this way")
     guard_last_super_admin(user, "erase")
-    pk, sk = _progress_key(tenant_id, user_id)
-    marker = {
-        "PK": pk,
-        "SK": sk,
-        "entity": "deletion_progress",
-        "user_id": user_id,
-        "requested_by": principal.actor,
-        "reason": body.reason,
-        "requested_at": clock.iso(),
-    }
     change = Change(principal)
-    change.tx.put(marker, condition="attribute_not_exists(PK)")
+    marker = repo.for_tenant(tenant_id).start_progress(
+        change.tx,
+        user_id,
+        {"requested_by": principal.actor, "reason": body.reason, "requested_at": clock.iso()},
+    )
     # from now on the account cannot sign in and leaves the user lists
-    change.tx.update(
-        keys.tenant_pk(tenant_id),
-        keys.user_sk(user_id),
-        "SET #s = :deleted, GSI3PK = :g3 REMOVE GSI1PK, GSI1SK, GSI2PK, GSI2SK",
-        names={"#s": "status"},
-        values={
-            ":deleted": "deleted",
-            ":g3": keys.users_status_index_pk(tenant_id, "deleted"),
-            ":cur": user.status.value,
-        },
-        condition="#s = :cur",
-        on_fail=KeelError(ErrorCode.SAAS_011, "The user changed meanwhile; retry"),
+    users.for_tenant(tenant_id).hide_for_erasure(
+        change.tx, user, on_fail=KeelError(ErrorCode.SAAS_011, "The user changed meanwhile; retry")
     )
     change.audit(
         "user.data_delete_started",
@@ -256,36 +217,16 @@ def _finish(principal: Principal, tenant_id: str, user_id: str, marker: dict[str
         "extra",
         "last_login_at",
     )
-    change.tx.update(
-        keys.tenant_pk(tenant_id),
-        keys.user_sk(user_id),
-        "SET email = :e, #n = :n, erased_at = :now, updated_at = :now REMOVE " + ", ".join(erased),
-        names={"#n": "name"},
-        values={":e": f"erased:{user_id}", ":n": "Deleted user", ":now": now},
-        condition="attribute_exists(PK)",
-    )
-    if "@" in user.email:
-        change.tx.delete(
-            keys.email_pk(user.email),
-            keys.EMAIL_SK,
-            condition="attribute_not_exists(PK) OR user_id = :u",
-            values={":u": user_id},
-        )
-    for e in before_search:
-        change.tx.delete(e["PK"], e["SK"])
+    people = users.for_tenant(tenant_id)
+    people.erase_profile(change.tx, user_id, erased, now)
+    if "@" in user.email and user.email_reserved:
+        users.release_email(change.tx, user)
+    people.drop_search_entries(change.tx, before_search)
     if user.suspension and user.suspension.until:
         users.for_tenant(tenant_id).remove_due_suspension(change.tx, user_id, user.suspension.until)
     tenants.for_tenant(tenant_id).release_seat(change.tx)
-    change.tx.put(
-        {
-            "PK": keys.deletions_pk(tenant_id),
-            "SK": keys.deletion_log_sk(entry.log_id),
-            "entity": "deletion_log",
-            **entry.model_dump(),
-        }
-    )
-    pk, sk = _progress_key(tenant_id, user_id)
-    change.tx.delete(pk, sk, condition="attribute_exists(PK)")
+    repo.for_tenant(tenant_id).add_log(change.tx, entry.log_id, entry.model_dump())
+    repo.for_tenant(tenant_id).end_progress(change.tx, user_id)
     change.emit("user.deleted", {"tenant_id": tenant_id, "user_id": user_id}, tenant_id=tenant_id)
     change.audit(
         "user.data_delete",

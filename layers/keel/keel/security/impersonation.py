@@ -20,7 +20,6 @@ from keel.core.permissions import SUPER_ADMIN, Permission
 from keel.core.principal import Principal
 from keel.roles.resolve import permissions_for
 from keel.security import repo as security
-from keel.store import keys
 from keel.store.change import Change
 from keel.users import repo as users
 from keel.users.models import UserStatus
@@ -124,9 +123,6 @@ def start(principal: Principal, body: StartIn) -> Started:
         },
     )
     item = {
-        "PK": keys.tenant_pk(scoped),
-        "SK": keys.impersonation_sk(impersonation_id),
-        "entity": "impersonation",
         "impersonation_id": impersonation_id,
         "tenant_id": scoped,
         "actor_id": principal.user_id,
@@ -137,7 +133,7 @@ def start(principal: Principal, body: StartIn) -> Started:
         "ends_at": new.expires_at,
         "session_id": new.session_id,
     }
-    change.tx.put(item, condition="attribute_not_exists(PK)")
+    item = security.for_tenant(scoped).add_impersonation(change.tx, item)
     details = {"impersonation_id": impersonation_id, "reason": body.reason, "minutes": body.duration_minutes}
     change.audit(
         "impersonation.start",
@@ -180,12 +176,11 @@ def end(principal: Principal, impersonation_id: str, tenant_id: str | None) -> I
         raise KeelError(ErrorCode.SAAS_011, "This impersonation has already ended")
     change = Change(principal)
     now = clock.iso()
-    change.tx.update(
-        item["PK"],
-        item["SK"],
-        "SET ended_at = :now, ended_by = :by",
-        condition="attribute_not_exists(ended_at)",
-        values={":now": now, ":by": principal.actor},
+    security.for_tenant(scoped).end_impersonation(
+        change.tx,
+        impersonation_id,
+        now,
+        principal.actor,
         on_fail=KeelError(ErrorCode.SAAS_011, "This impersonation has already ended"),
     )
     for s in sessions.for_user(scoped, item["user_id"]):

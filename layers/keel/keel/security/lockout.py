@@ -14,7 +14,6 @@ from keel.core import clock
 from keel.core.errors import ErrorCode, KeelError
 from keel.security import repo
 from keel.security.models import PasswordPolicy
-from keel.store import keys
 from keel.store.change import Tx
 
 IP_WINDOW_SECONDS = 15 * 60
@@ -23,13 +22,11 @@ COUNTER_TTL = 24 * 3600
 
 
 def lockout_key(email: str) -> tuple[str, str]:
-    return keys.lockout_pk(digest(email.strip().lower())), keys.LOCKOUT_SK
+    return repo.lockout_key(digest(email.strip().lower()))
 
 
 def ip_key(ip: str | None) -> tuple[str, str]:
-    return keys.ip_failures_pk(ip or "unknown"), keys.ip_failures_window_sk(
-        clock.epoch() // IP_WINDOW_SECONDS
-    )
+    return repo.ip_window_key(ip, clock.epoch() // IP_WINDOW_SECONDS)
 
 
 def locked_until(item: dict[str, Any] | None) -> int | None:
@@ -76,4 +73,4 @@ def record_ip_failure(ip: str | None) -> None:
 
 
 def clear(tx: Tx, email: str) -> None:
-    tx.delete(*lockout_key(email))
+    repo.drop_counter(tx, lockout_key(email))

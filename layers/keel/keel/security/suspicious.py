@@ -18,7 +18,7 @@ from keel.core.permissions import Permission
 from keel.core.principal import Principal, RequestMeta
 from keel.security import repo
 from keel.security.models import IpAllowlist
-from keel.store import audit, keys
+from keel.store import audit
 from keel.store.change import Tx
 from keel.store.expressions import equal
 
@@ -73,10 +73,7 @@ def _finding(
         severity="warning",
         details={"kind": kind, **details},
     )
-    item = {**found.model_dump(), "PK": keys.suspicious_pk(tenant_id), "SK": found.id, "entity": "suspicious"}
-    if user_id:
-        item.update(GSI1PK=keys.suspicious_user_index_pk(tenant_id, user_id), GSI1SK=found.id)
-    return item, audit.item(record)
+    return repo.for_tenant(tenant_id).finding_item(found.model_dump(), found.id, user_id), audit.item(record)
 
 
 def on_failed_login(tenant_id: str, user_id: str, meta: RequestMeta, allow: IpAllowlist) -> None:
@@ -140,15 +137,7 @@ def on_login(
         ips = [meta.ip, *ips][:KEEP_PLACES]
     if meta.country and meta.country not in countries:
         countries = [meta.country, *countries][:KEEP_PLACES]
-    tx.put(
-        {
-            "PK": keys.tenant_pk(tenant_id),
-            "SK": keys.known_places_sk(user_id),
-            "entity": "known_places",
-            "ips": ips,
-            "countries": countries,
-        }
-    )
+    repo.for_tenant(tenant_id).put_known_places(tx, user_id, ips, countries)
     return flags
 
 

@@ -54,6 +54,9 @@ class User(Model):
     two_factor_methods: list[str] = []  # confirmed 2FA methods (totp, sms, email)
     password_strength: dict[str, Any] | None = None  # length and classes, for policy previews
     must_change_password: bool = False  # a temporary password set by an admin
+    # False: created by an admin with an address that has an account in another tenant; the
+    # address is reserved at activation, which the other account's holder cannot pass
+    email_reserved: bool = True
     suspension: Suspension | None = None
     extra: dict[str, Any] = {}
 

@@ -53,6 +53,11 @@ def from_item(item: dict[str, Any]) -> User:
     return User.model_validate({k: v for k, v in item.items() if k in USER_FIELDS})
 
 
+def email_key(email: str) -> tuple[str, str]:
+    """The key of an address's reservation (login reads it in a batch with other items)."""
+    return keys.email_pk(email), keys.EMAIL_SK
+
+
 def lookup_email(email: str) -> tuple[str, str] | None:
     """(tenant_id, user_id) of the account with this login e-mail, if any."""
     item = table.get(keys.email_pk(email), keys.EMAIL_SK)
@@ -66,22 +71,44 @@ def by_email(email: str) -> User | None:
 
 
 def add_new_user(tx: Tx, user: User) -> None:
-    """The user item, its search entries and its e-mail reservation; fails if the e-mail is taken."""
-    reserve_email(tx, user.email, user)
+    """The user item, its search entries and its e-mail reservation (unless `email_reserved` is
+    False); fails if the e-mail is taken."""
+    if user.email_reserved:
+        reserve_email(tx, user.email, user)
     tx.put(user_item(user), condition="attribute_not_exists(PK)")
     for entry in search_entries(user):
         tx.put(entry)
 
 
-def reserve_email(tx: Tx, email: str, user: User) -> None:
+def reserve_email(tx: Tx, email: str, user: User, on_fail: KeelError | None = None) -> None:
     tx.put(
         {"PK": keys.email_pk(email), "SK": keys.EMAIL_SK, "entity": "email", **_owner(user)},
         condition="attribute_not_exists(PK)",
-        on_fail=KeelError(
-            ErrorCode.SAAS_011,
-            "An account with this e-mail already exists",
-            details=[{"field": "email", "message": "already registered"}],
-        ),
+        on_fail=on_fail or email_taken(),
+    )
+
+
+def email_taken() -> KeelError:
+    return KeelError(
+        ErrorCode.SAAS_011,
+        "An account with this e-mail already exists",
+        details=[{"field": "email", "message": "already registered"}],
+    )
+
+
+ELSEWHERE = (
+    "This address already has an account with another organisation, and an address can belong "
+    "to one organisation only."
+)
+
+
+def release_email(tx: Tx, user: User) -> None:
+    """The address is free again (if this user still holds it)."""
+    tx.delete(
+        keys.email_pk(user.email),
+        keys.EMAIL_SK,
+        condition="attribute_not_exists(PK) OR user_id = :u",
+        values={":u": user.user_id},
     )
 
 
@@ -134,24 +161,25 @@ class UserRepo:
         self.tenant_id = tenant_id
         self.pk = keys.tenant_pk(tenant_id)
 
-    def _key(self, user_id: str) -> tuple[str, str]:
+    def key(self, user_id: str) -> tuple[str, str]:
+        """The user item's key (login reads it in a batch with other items)."""
         return self.pk, keys.user_sk(user_id)
 
     def get(self, user_id: str, *, consistent: bool = False) -> User | None:
-        item = table.get(*self._key(user_id), consistent=consistent)
+        item = table.get(*self.key(user_id), consistent=consistent)
         return from_item(item) if item else None
 
     def get_many(self, user_ids: list[str]) -> dict[str, User]:
         """Users by id in one BatchGetItem (per 100), missing ones left out."""
-        found = table.batch_get([self._key(u) for u in dict.fromkeys(user_ids)])
+        found = table.batch_get([self.key(u) for u in dict.fromkeys(user_ids)])
         return {i["user_id"]: from_item(i) for i in found if i.get("entity") == "user"}
 
     def get_with_link(self, user_id: str, purpose: str) -> tuple[User | None, dict[str, Any] | None]:
         """The user and their current link pointer of `purpose` (`links.issue(pointer=...)`), in one
         BatchGetItem: the mailer reads both before issuing a new link."""
         link_key = (self.pk, keys.user_link_sk(user_id, purpose))
-        found = {(i["PK"], i["SK"]): i for i in table.batch_get([self._key(user_id), link_key])}
-        user = found.get(self._key(user_id))
+        found = {(i["PK"], i["SK"]): i for i in table.batch_get([self.key(user_id), link_key])}
+        user = found.get(self.key(user_id))
         return (from_item(user) if user and user.get("entity") == "user" else None), found.get(link_key)
 
     # listing ------------------------------------------------------------------------------
@@ -223,7 +251,7 @@ class UserRepo:
         """Sets (or, for None, removes) `changes` on a user that is not deleted; search follows."""
         upd = updates(changes, none_removes=True)
         tx.update(
-            *self._key(before.user_id),
+            *self.key(before.user_id),
             upd.expression,
             names=upd.names | {"#_st": "status"},
             values=upd.values | {":_deleted": UserStatus.DELETED.value},
@@ -234,12 +262,13 @@ class UserRepo:
 
     def confirm_email(self, tx: Tx, before: User, after: User, on_fail: KeelError) -> None:
         """The pending e-mail becomes the login e-mail: reservation moved, search entries follow."""
-        tx.delete(keys.email_pk(before.email), keys.EMAIL_SK)
+        if before.email_reserved:
+            tx.delete(keys.email_pk(before.email), keys.EMAIL_SK)
         reserve_email(tx, after.email, before)
         tx.update(
-            *self._key(before.user_id),
-            "SET email = :e, updated_at = :now REMOVE pending_email",
-            values={":e": after.email, ":now": after.updated_at, ":p": after.email},
+            *self.key(before.user_id),
+            "SET email = :e, updated_at = :now, email_reserved = :t REMOVE pending_email",
+            values={":e": after.email, ":now": after.updated_at, ":p": after.email, ":t": True},
             condition="pending_email = :p",
             on_fail=on_fail,
         )
@@ -260,7 +289,7 @@ class UserRepo:
         moved = index_keys(user.model_copy(update={"status": to}))
         upd = updates({"status": to.value, **(fields or {}), **moved}, remove=remove)
         tx.update(
-            *self._key(user.user_id),
+            *self.key(user.user_id),
             upd.expression,
             names=upd.names,
             values=upd.values | {":_cur": user.status.value},
@@ -268,9 +297,63 @@ class UserRepo:
             on_fail=on_fail or KeelError(ErrorCode.SAAS_011, CHANGED_MEANWHILE),
         )
 
+    def claim_email(self, tx: Tx, user: User) -> None:
+        """Reserves the address of a user created while it belonged to another tenant (their
+        activation): refused, to the address's holder only, while that account exists."""
+        if not user.email_reserved:
+            reserve_email(tx, user.email, user, on_fail=KeelError(ErrorCode.SAAS_011, ELSEWHERE))
+
+    def set_fields(self, tx: Tx, user_id: str, fields: dict[str, Any], remove: tuple[str, ...] = ()) -> None:
+        """Sets `fields` (and removes `remove`) on an existing user item (2FA methods, password...)."""
+        upd = updates(fields, remove=remove)
+        tx.update(
+            *self.key(user_id),
+            upd.expression,
+            names=upd.names,
+            values=upd.values,
+            condition="attribute_exists(PK)",
+        )
+
+    def hide_for_erasure(self, tx: Tx, user: User, on_fail: KeelError) -> None:
+        """An erasure starts: the account cannot sign in and leaves the lists (status `deleted`)."""
+        tx.update(
+            *self.key(user.user_id),
+            "SET #s = :deleted, GSI3PK = :g3 REMOVE GSI1PK, GSI1SK, GSI2PK, GSI2SK",
+            names={"#s": "status"},
+            values={
+                ":deleted": UserStatus.DELETED.value,
+                ":g3": keys.users_status_index_pk(self.tenant_id, UserStatus.DELETED.value),
+                ":cur": user.status.value,
+            },
+            condition="#s = :cur",
+            on_fail=on_fail,
+        )
+
+    def erase_profile(self, tx: Tx, user_id: str, erased: tuple[str, ...], now: str) -> None:
+        """The tombstone: personal fields removed, the e-mail and name replaced."""
+        tx.update(
+            *self.key(user_id),
+            "SET email = :e, #n = :n, erased_at = :now, updated_at = :now REMOVE " + ", ".join(erased),
+            names={"#n": "name"},
+            values={":e": f"erased:{user_id}", ":n": "Deleted user", ":now": now},
+            condition="attribute_exists(PK)",
+        )
+
+    def drop_search_entries(self, tx: Tx, entries: list[dict[str, Any]]) -> None:
+        for e in entries:
+            tx.delete(e["PK"], e["SK"])
+
+    def set_last_login(self, tx: Tx, user_id: str, now: str) -> None:
+        tx.update(
+            *self.key(user_id),
+            "SET last_login_at = :now",
+            values={":now": now},
+            condition="attribute_exists(PK)",
+        )
+
     def set_role(self, tx: Tx, user: User, role: str, now: str, on_fail: KeelError) -> None:
         tx.update(
-            *self._key(user.user_id),
+            *self.key(user.user_id),
             "SET #r = :new, updated_at = :now, GSI2PK = :g2",
             names={"#r": "role"},
             values={

@@ -124,6 +124,12 @@ def create_user(principal: Principal, tenant_id: str | None, body: UserCreate) -
     principal.require(Permission.USERS_WRITE)
     scoped = principal.tenant_scope(tenant_id)
     roles.assignable(principal, scoped, body.role)
+    # An address with an account in another tenant is answered exactly like a new one (same read,
+    # same transaction, same mail); the account is created without the address's reservation and
+    # only its holder, activating, is told (README "Users and invitations").
+    owner = repo.lookup_email(str(body.email))
+    if owner and owner[0] == scoped:
+        raise repo.email_taken()
     now = clock.iso()
     user = User(
         user_id=ids.new_id("usr"),
@@ -135,6 +141,7 @@ def create_user(principal: Principal, tenant_id: str | None, body: UserCreate) -
         status=UserStatus.PENDING_ACTIVATION,
         created_at=now,
         updated_at=now,
+        email_reserved=owner is None,
     )
     change = Change(principal)
     tenants.for_tenant(scoped).take_seat(change.tx)
