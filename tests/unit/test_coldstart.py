@@ -82,3 +82,17 @@ def test_outside_lambda_nothing_changes() -> None:
         del env["LAMBDA_TASK_ROOT"]
         seen = _import(env)
         assert seen == {"gc_during_init": True, "gc_after_init": True, "frozen": 0}
+
+
+def test_layers_ship_compiled_bytecode() -> None:
+    """Lambda's /opt is read-only: a layer without .pyc files is compiled again at every cold start."""
+    layers = {
+        name: r for name, r in template()["Resources"].items() if r["Type"] == "AWS::Serverless::LayerVersion"
+    }
+    assert layers
+    for name, layer in layers.items():
+        assert layer["Metadata"]["BuildMethod"] == "makefile", name
+        makefile = (ROOT / layer["Properties"]["ContentUri"] / "Makefile").read_text()
+        assert f"build-{name}:" in makefile
+        assert "compileall" in makefile
+        assert "--invalidation-mode unchecked-hash" in makefile
