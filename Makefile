@@ -54,7 +54,7 @@ fuzz-ci: $(VENV)/.installed
 
 ## make build: sam build without a container (needs the runtime's Python, which the venv has)
 build: $(VENV)/.installed
-	PATH=$(VENV)/bin:$$PATH sam build --template template.yaml
+	PATH=$(abspath $(VENV))/bin:$$PATH sam build --template template.yaml
 
 ## make openapi: regenerate the committed spec from the routes
 openapi: $(VENV)/.installed

@@ -52,6 +52,50 @@ def lambda_handler(event, context):
     item = _client.get_item(TableName=os.environ["TABLE_NAME"], Key=key).get("Item") or {}
     return {"statusCode": 200, "body": json.dumps(item)}
 '''
+# "resolver" (API functions only): the floor plus what the project's stack requires of every API
+# function, Powertools' validating resolver with one pydantic-modelled route, initialised as ours are
+# (no cyclic GC until the end of init, keel.core.coldstart). Its ratio to "powertools" is the least
+# an API function can reach; a function's ratio to it is what our own code costs.
+RESOLVER = '''"""The resolver floor: the floor, Powertools' validating resolver, one pydantic route."""
+import gc
+
+gc.disable()
+import os  # noqa: E402
+
+import boto3  # noqa: E402
+from aws_lambda_powertools import Logger, Metrics, Tracer  # noqa: E402
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver  # noqa: E402
+from pydantic import BaseModel  # noqa: E402
+
+logger, metrics, tracer = Logger(), Metrics(), Tracer(patch_modules=["botocore"])
+app = APIGatewayHttpResolver(enable_validation=True)
+_client = None
+
+
+class Item(BaseModel):
+    pk: str
+    sk: str
+
+
+@app.get("/bench/<item_id>")
+def get_item(item_id: str) -> Item:
+    global _client
+    _client = _client or boto3.client("dynamodb")
+    key = {"PK": {"S": "BENCH"}, "SK": {"S": item_id}}
+    _client.get_item(TableName=os.environ["TABLE_NAME"], Key=key)
+    return Item(pk="BENCH", sk=item_id)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event, context):
+    return app.resolve(event, context)
+
+
+gc.freeze()
+gc.enable()
+'''
 # "powertools": Powertools' defaults, as its docs write a handler (the Tracer patches every library
 # X-Ray supports); the targets are against it. "floor": the same with the Tracer patching botocore
 # only, the least any function of ours can cost.
@@ -89,9 +133,10 @@ def cold_starts(rounds: int, warm: int, only: set[str] | None) -> dict[str, Any]
 
     python = layer_python()
     recorded = record()
-    for kind, args in BASELINES.items():
+    sources = {kind: BASELINE.replace("TRACER_ARGS", args) for kind, args in BASELINES.items()}
+    for kind, source in (sources | {"resolver": RESOLVER}).items():
         (BENCH_DIR / "baseline" / kind).mkdir(parents=True, exist_ok=True)
-        (BENCH_DIR / "baseline" / kind / "app.py").write_text(BASELINE.replace("TRACER_ARGS", args))
+        (BENCH_DIR / "baseline" / kind / "app.py").write_text(source)
     (BENCH_DIR / "events").mkdir(exist_ok=True)
     report: dict[str, Any] = {"rounds": rounds, "functions": {}}
     names = [n for n in recorded.scenarios if not only or n in only]
@@ -109,10 +154,12 @@ def cold_starts(rounds: int, warm: int, only: set[str] | None) -> dict[str, Any]
                     "_HANDLER": "app.lambda_handler",
                     "POWERTOOLS_SERVICE_NAME": "baseline",
                 }
-                for kind in BASELINES
+                for kind in (*BASELINES, "resolver")
             }
+            is_api = scenario.event.get("version") == "2.0" and "routeKey" in scenario.event
             pairs: list[tuple[dict[str, Any], dict[str, Any]]] = []
             floors: list[dict[str, Any]] = []
+            resolvers: list[tuple[dict[str, Any], dict[str, Any]]] = []
             counts: dict[str, Counter[str]] = {}
             for _ in range(rounds):
                 base = _child(python, base_envs["powertools"], event_file, 3)
@@ -121,16 +168,29 @@ def cold_starts(rounds: int, warm: int, only: set[str] | None) -> dict[str, Any]
                 counts = {phase: Counter(c) for phase, c in endpoint.counts.items()}
                 floors.append(_child(python, base_envs["floor"], event_file, 3))
                 pairs.append((base, run))
+                if is_api:
+                    resolvers.append((_child(python, base_envs["resolver"], event_file, 3), base))
         row = report["functions"][name] = _summary(scenario, pairs, counts)
         row["floor_import_cpu_ms"] = _ms(statistics.median(f["import_cpu_s"] for f in floors))
         row["import_ratio_to_floor"] = _ratio(
             list(zip(floors, [r for _, r in pairs], strict=True)), lambda r: r["import_cpu_s"]
         )
+        resolver = ""
+        if resolvers:
+            row["resolver_import_cpu_ms"] = _ms(statistics.median(r["import_cpu_s"] for r, _ in resolvers))
+            # the resolver floor / the Powertools baseline; the function / the resolver floor
+            row["resolver_ratio"] = _ratio([(b, r) for r, b in resolvers], lambda r: r["import_cpu_s"])
+            row["import_ratio_to_resolver"] = _ratio(
+                [(r, f) for (r, _), (_, f) in zip(resolvers, pairs, strict=True)], lambda r: r["import_cpu_s"]
+            )
+            resolver = f"  resolver floor x{row['resolver_ratio']}"
+            resolver += f", function / resolver floor x{row['import_ratio_to_resolver']}"
         print(
             f"  {name:<24} {row['import_cpu_ms']:>6.1f} {'x' + str(row['import_ratio']):<6}"
             f" {'x' + str(row['import_ratio_to_floor']):<6} {'x' + str(row['import_ratio_wall']):<6}"
             f" {row['cold_cpu_ms']:>6.1f} {'x' + str(row['cold_ratio']):<6}"
             f" {'x' + str(row['cold_ratio_wall']):<6} {row['warm_p50_ms']:>7} {row['first_calls']:>5}"
+            + resolver
             + ("" if row["status"] in (200, "ok", "failures=0") else f"  (answered {row['status']})"),
             flush=True,
         )

@@ -7,6 +7,8 @@ Opening a link changes nothing (mail scanners prefetch links); only submitting i
 
 from __future__ import annotations
 
+import keel.core.coldstart  # noqa: F401  (first: no cyclic GC while the function initialises)
+
 from collections.abc import Callable
 from typing import Annotated, Any
 

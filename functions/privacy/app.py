@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import keel.core.coldstart  # noqa: F401  (first: no cyclic GC while the function initialises)
+
 from keel.core.pagination import DEFAULT_LIMIT, Page
 from keel.core.permissions import Permission
 from keel.http import create_app, entrypoint, principal, requires

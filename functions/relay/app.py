@@ -9,11 +9,13 @@ it. Nothing is lost.
 
 from __future__ import annotations
 
+import keel.core.coldstart  # noqa: F401  (first: no cyclic GC while the function initialises)
+
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from keel.core.observability import logger, metrics, tracer
+from keel.core.observability import handler, logger
 from keel.events.publish import publish_and_mark
 from keel.store.outbox import DomainEvent, event_from_image
 
@@ -46,9 +48,7 @@ def relay(records: list[dict[str, Any]]) -> list[str]:
     return retry
 
 
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics
+@handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:  # noqa: ARG001
     retry = relay(event.get("Records") or [])
     return {"batchItemFailures": [{"itemIdentifier": sequence} for sequence in retry]}

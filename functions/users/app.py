@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import keel.core.coldstart  # noqa: F401  (first: no cyclic GC while the function initialises)
+
 from datetime import date, datetime
 from typing import Annotated, Literal
 

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import keel.core.coldstart  # noqa: F401  (first: no cyclic GC while the function initialises)
+
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from keel.core.observability import logger, metrics
+from keel.core.observability import handler, logger, metrics
 from keel.events.publish import sweep_pending
 
 
-@logger.inject_lambda_context(clear_state=True)
-@metrics.log_metrics
+@handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:  # noqa: ARG001
     published = sweep_pending()
     if published:

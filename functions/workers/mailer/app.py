@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import keel.core.coldstart  # noqa: F401  (first: no cyclic GC while the function initialises)
+
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from keel.core.observability import logger, metrics, tracer
+from keel.core.observability import handler
 from keel.events.consume import Consumer
 from keel.mail import system
 from keel.store.outbox import DomainEvent
@@ -18,9 +20,7 @@ consumer = Consumer("mailer", system.handle)
 EVENT_TYPES = frozenset(system.HANDLERS)  # = its subscription's filter policy (a unit test checks)
 
 
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics
+@handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     def record_handler(record: SQSRecord) -> None:
         consumer(DomainEvent.model_validate_json(record.body), context)

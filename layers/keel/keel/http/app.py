@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from keel.core.config import settings
 from keel.core.errors import ErrorCode, KeelError
-from keel.core.observability import logger, metrics, tracer
+from keel.core.observability import handler, logger
 from keel.core.principal import Principal
 from keel.http import idempotency, pipeline
 from keel.http.auth import PRINCIPAL
@@ -107,13 +107,11 @@ def _too_large(event: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def entrypoint(app: APIGatewayHttpResolver) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
-    """The Lambda handler of an API function: logging context, metrics, tracing, size limit."""
+    """The Lambda handler of an API function (its module's last statement): logging context, metrics,
+    tracing, size limit; the end of its cold start."""
 
-    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
-    @tracer.capture_lambda_handler(capture_response=False)
-    @metrics.log_metrics
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         app.context.clear()
         return _too_large(event) or app.resolve(event, context)
 
-    return lambda_handler
+    return handler(lambda_handler, correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
