@@ -255,6 +255,27 @@ def test_user_activity_lists_logins_and_actions(api: Api) -> None:
     assert (bad.status, bad.code) == (422, "API_007")
 
 
+def test_changing_to_an_address_of_another_tenant_answers_as_for_a_new_one(api: Api) -> None:
+    """Any user may change their own e-mail: learning that an address exists elsewhere must not be
+    possible that way either. The owner of the address alone is refused, at confirmation."""
+    root = super_admin(api)
+    boss = tenant_admin(api, root)
+    other = tenant_admin(api, root, "Other Pharmacy", "boss@other.example.com")
+    member(api, other, "taken@other.example.com")
+    ph = member(api, boss, "ph@acme.example.com")
+    reply = api.patch(f"/users/{ph.user_id}", {"email": "taken@other.example.com"}, token=ph.token)
+    assert reply.status == 200, reply.text
+    assert reply.json["pending_email"] == "taken@other.example.com"
+    Pipeline(api.stack).run()
+    token = mailed_token(api, "taken@other.example.com")
+    refused = api.post("/users/email-change/confirm", {"token": token})
+    assert (refused.status, refused.code) == (409, "SAAS_011")
+    assert login(api, "ph@acme.example.com").user_id == ph.user_id
+    assert login(api, "taken@other.example.com").tenant_id == other.tenant_id
+    same_tenant = api.patch(f"/users/{ph.user_id}", {"email": boss.email}, token=ph.token)
+    assert (same_tenant.status, same_tenant.code) == (409, "SAAS_011")
+
+
 def test_creating_a_user_with_an_address_of_another_tenant_answers_as_for_a_new_one(api: Api) -> None:
     """The creator cannot learn that an address has an account in another tenant: the answer, the
     DynamoDB calls and the mail are those of a new address; only the address's owner, activating,

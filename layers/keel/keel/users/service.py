@@ -172,8 +172,10 @@ def update_user(principal: Principal, tenant_id: str | None, user_id: str, body:
     if new_email and new_email.lower() == user.email.lower():
         new_email = None
     if new_email:
+        # Only an address of this tenant is refused here; another tenant's answers as a new one and
+        # is refused at confirmation, to its owner alone (no enumeration across tenants).
         found = repo.lookup_email(new_email)
-        if found:
+        if found and found[0] == user.tenant_id:
             raise KeelError(
                 ErrorCode.SAAS_011,
                 "An account with this e-mail already exists",
