@@ -41,9 +41,9 @@ def run() -> dict[str, Any]:
 
     import pyotp
 
-    from keel.auth import passwords
     from keel.core import aws
     from keel.core.config import settings
+    from keel.identity import passwords
 
     # the test harness's moto stack and in-process API (imported by name: not part of the layer)
     actors = importlib.import_module("tests.support.actors")

@@ -17,7 +17,7 @@ from infra.apps import ensure_paths
 
 def main() -> int:
     ensure_paths()
-    from keel.tenants.bootstrap import create_super_admin
+    from keel.users.bootstrap import create_super_admin
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--email", required=True)

@@ -1,4 +1,4 @@
-"""Builds the common-password list shipped in the layer (keel/auth/common_passwords.txt).
+"""Builds the common-password list shipped in the layer (keel/identity/common_passwords.txt).
 
 The base words are the most frequent passwords of public breach corpora (the "top N" lists that
 NIST SP 800-63B asks verifiers to check against); the variants add the suffixes people append.
@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-OUT = Path(__file__).resolve().parent.parent / "layers" / "keel" / "keel" / "auth" / "common_passwords.txt"
+LAYER = Path(__file__).resolve().parent.parent / "layers" / "keel"
+OUT = LAYER / "keel" / "identity" / "common_passwords.txt"
 
 BASE_TEXT = """
 123456 password 12345678 qwerty 123456789 12345 1234 111111 1234567 dragon 123123 baseball abc123

@@ -32,8 +32,8 @@ def _authenticates(token: str) -> bool:
 
 def _mint(tenant_id: str, user_id: str) -> str | None:
     ensure_paths()
-    from keel.auth import sessions
     from keel.core.principal import RequestMeta
+    from keel.identity import sessions
     from keel.store.change import Tx
     from keel.users import repo
     from keel.users.models import UserStatus

@@ -15,15 +15,15 @@ def seed_demo(api_url: str) -> dict[str, Any]:
     from keel.core.principal import RequestMeta
     from keel.tenants import repo as tenants
     from keel.tenants import service as tenant_service
-    from keel.tenants.bootstrap import create_super_admin
     from keel.tenants.models import AdminIn, TenantCreate
+    from keel.users.bootstrap import create_super_admin
 
     create_super_admin(ADMIN_EMAIL, ADMIN_PASSWORD)
     meta = RequestMeta(ip="127.0.0.1", user_agent="keel-seed", request_id="seed")
     session = auth.login(ADMIN_EMAIL, ADMIN_PASSWORD, meta)
     assert session.token, "the seeded admin has no 2FA: login gives a session"
     if tenants.for_tenant(DEMO_TENANT_ID).get() is None:
-        from keel.auth.sessions import load, principal_of
+        from keel.identity.sessions import load, principal_of
 
         admin = principal_of(load(session.token), meta)
         tenant_service.create(

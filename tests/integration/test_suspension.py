@@ -5,7 +5,7 @@ from __future__ import annotations
 from infra.apps import function_module
 from infra.lambda_events import LambdaContext
 from keel.core import clock
-from keel.tenants.bootstrap import create_super_admin
+from keel.users.bootstrap import create_super_admin
 from tests.support.actors import PASSWORD, login, super_admin, tenant_admin
 from tests.support.http import Api
 from tests.support.people import member

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from keel.tenants.bootstrap import create_super_admin
+from keel.users.bootstrap import create_super_admin
 from tests.support.http import Api
 from tests.support.mail import mailed_token
 from tests.support.pipeline import Pipeline

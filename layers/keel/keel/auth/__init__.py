@@ -1,1 +1,1 @@
-"""Authentication: passwords, sessions, one-time links, login."""
+"""Authentication flows: login, recovery, 2FA enrollment, password policy."""

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from keel.auth import mfa, repo, sessions
 from keel.auth.models import BackupCodesOut, ConfirmOut, Done, EnrollOut
-from keel.auth.recovery import not_impersonating, user_in_scope
-from keel.auth.tokens import code_digest
+from keel.auth.recovery import not_impersonating
 from keel.core import clock
 from keel.core.errors import ErrorCode, KeelError, invalid
 from keel.core.permissions import Permission
 from keel.core.principal import Principal
 from keel.core.sealing import seal, unseal
+from keel.identity import mfa, repo, sessions
+from keel.identity.tokens import code_digest
 from keel.security import repo as security
 from keel.security import sms
 from keel.store.change import Change
 from keel.users import repo as users
 from keel.users.models import User
+from keel.users.scope import user_in_scope
 
 PENDING_SECONDS = 15 * 60
 

@@ -10,19 +10,21 @@ from typing import Literal
 
 from pydantic import ConfigDict, Field
 
-from keel.auth import links, passwords, sessions
 from keel.auth.models import Accepted, Done
+from keel.auth.passwords import record_change, validate_new
 from keel.core import clock
 from keel.core.errors import ErrorCode, KeelError, Kind, invalid, not_found
 from keel.core.model import Model
 from keel.core.permissions import Permission
 from keel.core.principal import Principal, RequestMeta
+from keel.identity import links, passwords, sessions
 from keel.security import lockout
 from keel.security import repo as security
 from keel.store.change import Change
 from keel.store.event_types import UserRef
 from keel.users import repo as users
 from keel.users.models import User, UserStatus
+from keel.users.scope import user_in_scope
 
 RESET_LINK_SECONDS = 3600
 
@@ -57,13 +59,6 @@ def not_impersonating(principal: Principal) -> None:
         raise KeelError(ErrorCode.SAAS_005, "Not allowed while impersonating")
 
 
-def user_in_scope(principal: Principal, user_id: str, tenant_id: str | None = None) -> User:
-    user = users.for_tenant(principal.tenant_scope(tenant_id)).get(user_id, consistent=True)
-    if user is None or user.status is UserStatus.DELETED:
-        raise not_found(Kind.USER)
-    return user
-
-
 def change_password(principal: Principal, current: str, new: str) -> Done:
     principal.require(Permission.PROFILE)
     not_impersonating(principal)
@@ -83,7 +78,7 @@ def change_password(principal: Principal, current: str, new: str) -> Done:
             )
         )
         raise invalid("current_password", "Current password is wrong")
-    passwords.validate_new(new, tenant_id=user.tenant_id, user_id=user.user_id, field="new_password")
+    validate_new(new, tenant_id=user.tenant_id, user_id=user.user_id, field="new_password")
     change = Change(principal)
     return _set_password(
         change, user, new, "auth.change_password", "password_changed", keep=principal.session_id
@@ -94,7 +89,7 @@ def _set_password(
     change: Change, user: User, new: str, action: str, event_type: str, keep: str | None = None
 ) -> Done:
     """The new hash (and history), every other session ended, the event and the audit, committed."""
-    passwords.record_change(
+    record_change(
         change.tx,
         tenant_id=user.tenant_id,
         user_id=user.user_id,
@@ -145,7 +140,7 @@ def reset(token: str, new: str, meta: RequestMeta) -> Done:
     user = users.for_tenant(link["tenant_id"]).get(link["user_id"], consistent=True)
     if user is None or user.status is not UserStatus.ACTIVE:
         raise KeelError(ErrorCode.SAAS_012, "This link is invalid, used or expired")
-    passwords.validate_new(new, tenant_id=user.tenant_id, user_id=user.user_id, field="new_password")
+    validate_new(new, tenant_id=user.tenant_id, user_id=user.user_id, field="new_password")
     change.principal = Principal(user.tenant_id, user.user_id, user.role, frozenset(), meta=meta)
     lockout.clear(change.tx, user.email)
     return _set_password(change, user, new, "auth.reset_password", "password_reset")
@@ -169,13 +164,13 @@ def admin_reset(principal: Principal, user_id: str, body: AdminResetIn, tenant_i
     if body.mode == "temporary":
         if not body.temporary_password:
             raise invalid("temporary_password", "Required when mode is temporary")
-        passwords.validate_new(
+        validate_new(
             body.temporary_password,
             tenant_id=user.tenant_id,
             user_id=user.user_id,
             field="temporary_password",
         )
-        passwords.record_change(
+        record_change(
             change.tx,
             tenant_id=user.tenant_id,
             user_id=user.user_id,

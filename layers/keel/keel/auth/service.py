@@ -11,13 +11,14 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from keel.auth import links, mfa, passwords, repo, sessions
 from keel.auth.models import LoginOut, SessionOut
-from keel.auth.tokens import code_digest, digest
+from keel.auth.passwords import validate_new
 from keel.core import clock, ids
 from keel.core.errors import ErrorCode, KeelError
 from keel.core.principal import Principal, RequestMeta
 from keel.core.sealing import unseal
+from keel.identity import links, mfa, passwords, repo, sessions
+from keel.identity.tokens import code_digest, digest
 from keel.security import lockout, suspicious
 from keel.security import repo as security
 from keel.security.models import Enforcement, SecuritySettings
@@ -457,7 +458,7 @@ def activate(token: str, password: str, meta: RequestMeta) -> LoginOut:
     """Confirms the e-mail from the activation link, sets the password and signs the user in."""
     change = Change(Principal.system())
     link = links.redeem(change.tx, token, links.ACTIVATION)
-    passwords.validate_new(password, tenant_id=link["tenant_id"], user_id=link["user_id"])
+    validate_new(password, tenant_id=link["tenant_id"], user_id=link["user_id"])
     user = users.for_tenant(link["tenant_id"]).get(link["user_id"], consistent=True)
     if user is None or user.status is not UserStatus.PENDING_ACTIVATION:
         raise KeelError(ErrorCode.SAAS_012, "This link is invalid, used or expired")

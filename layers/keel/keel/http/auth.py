@@ -16,12 +16,12 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 
-from keel.auth import sessions
 from keel.core.errors import ErrorCode, KeelError
 from keel.core.observability import logger
 from keel.core.permissions import Permission
 from keel.core.principal import Principal
 from keel.http.request import request_meta
+from keel.identity import sessions
 
 Middleware = Callable[[APIGatewayHttpResolver, NextMiddleware], Response]
 PRINCIPAL = "principal"

@@ -19,10 +19,10 @@ from urllib.parse import parse_qsl
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 
-from keel.auth.tokens import digest
 from keel.core.errors import ErrorCode, KeelError
 from keel.core.principal import Principal
 from keel.http.auth import PRINCIPAL, access_of
+from keel.identity.tokens import digest
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency.serialization.base import BaseIdempotencySerializer

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from keel.auth import links, passwords
+from keel.auth.passwords import validate_new
 from keel.core import clock, ids
 from keel.core.errors import ErrorCode, KeelError, Kind, not_found
 from keel.core.pagination import Page
 from keel.core.permissions import Permission
 from keel.core.principal import Principal
+from keel.identity import links, passwords
 from keel.invitations import repo
 from keel.invitations.models import Invitation, InvitationAccept, InvitationCreate, InvitationOut
 from keel.roles import service as roles
@@ -198,7 +199,7 @@ def accept(body: InvitationAccept, principal: Principal) -> UserOut:
     owner = users.lookup_email(inv.email)
     if owner:
         raise _has_account(elsewhere=owner[0] != inv.tenant_id)
-    passwords.validate_new(body.password, tenant_id=inv.tenant_id, user_id=inv.user_id)
+    validate_new(body.password, tenant_id=inv.tenant_id, user_id=inv.user_id)
     if roles.find(inv.tenant_id, inv.role) is None:
         raise KeelError(
             ErrorCode.SAAS_003, f"The invited role {inv.role!r} no longer exists; ask for a new invitation"

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from keel.auth import links
-from keel.auth import mailers as identity_mail
 from keel.core import clock
 from keel.core.config import settings
 from keel.core.observability import logger
+from keel.identity import links
+from keel.mail import account as identity_mail
 from keel.mail.sender import Mail, send
 from keel.store.outbox import DomainEvent
 from keel.users import repo as users

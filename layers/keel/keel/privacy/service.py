@@ -13,12 +13,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from keel.auth import sessions
 from keel.core import clock, ids
 from keel.core.errors import ErrorCode, KeelError, Kind, not_found
 from keel.core.pagination import Page
 from keel.core.permissions import Permission
 from keel.core.principal import Principal
+from keel.identity import sessions
 from keel.privacy import repo
 from keel.privacy.models import DeletionLogEntry, DeletionRequest, UserDataExport
 from keel.store import audit

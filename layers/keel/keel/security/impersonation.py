@@ -11,13 +11,13 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field
 
-from keel.auth import sessions
 from keel.core import clock, ids
 from keel.core.errors import ErrorCode, KeelError, Kind, invalid, not_found
 from keel.core.model import Model
 from keel.core.pagination import Page
 from keel.core.permissions import SUPER_ADMIN, Permission
 from keel.core.principal import Principal
+from keel.identity import sessions
 from keel.roles.resolve import permissions_for
 from keel.security import repo as security
 from keel.store.change import Change

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from keel.auth.tokens import digest
 from keel.core import clock
 from keel.core.errors import ErrorCode, KeelError
+from keel.identity.tokens import digest
 from keel.security import repo
 from keel.security.models import PasswordPolicy
 from keel.store.change import Tx

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from keel.auth.recovery import user_in_scope
 from keel.core.model import Model
 from keel.core.permissions import Permission
 from keel.core.principal import Principal
 from keel.security import lockout, repo
 from keel.store.change import Change
+from keel.users.scope import user_in_scope
 
 
 class UnlockOut(Model):

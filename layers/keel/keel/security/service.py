@@ -7,11 +7,11 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from keel.auth import repo as identity
-from keel.auth import sessions
 from keel.core import clock
 from keel.core.permissions import Permission
 from keel.core.principal import Principal
+from keel.identity import repo as identity
+from keel.identity import sessions
 from keel.security import repo
 from keel.security.models import (
     Enforcement,

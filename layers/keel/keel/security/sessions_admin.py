@@ -8,14 +8,14 @@ from typing import Any
 
 from pydantic import ConfigDict, Field, model_validator
 
-from keel.auth import repo as identity
-from keel.auth import sessions
 from keel.core import clock
 from keel.core.errors import ErrorCode, KeelError, Kind, invalid, not_found
 from keel.core.model import Model
 from keel.core.pagination import Page
 from keel.core.permissions import Permission
 from keel.core.principal import Principal
+from keel.identity import repo as identity
+from keel.identity import sessions
 from keel.store.change import Change
 
 MAX_BULK = 90  # one transaction per bulk call, with its audit records

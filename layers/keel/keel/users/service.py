@@ -7,12 +7,12 @@ from datetime import date, datetime, time
 from typing import Any
 
 from keel.audit import repo as audit
-from keel.auth import links, sessions
 from keel.core import clock, ids
 from keel.core.errors import ErrorCode, KeelError, Kind, invalid, not_found
 from keel.core.pagination import Page
 from keel.core.permissions import SUPER_ADMIN, Permission
 from keel.core.principal import PLATFORM_TENANT, Principal
+from keel.identity import links, sessions
 from keel.roles import service as roles
 from keel.roles.resolve import permissions_for
 from keel.store import audit as audit_store

@@ -3,11 +3,11 @@ ever travels in an event; only hashes and ids do."""
 
 from __future__ import annotations
 
-from keel.auth import links, mfa, repo
-from keel.auth.tokens import code_digest
 from keel.core import clock
 from keel.core.config import settings
 from keel.core.observability import logger
+from keel.identity import links, mfa, repo
+from keel.identity.tokens import code_digest
 from keel.mail.sender import Mail, send
 from keel.store.outbox import DomainEvent
 from keel.users import repo as users

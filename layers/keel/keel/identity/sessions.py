@@ -11,12 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from keel.auth import repo
-from keel.auth.tokens import digest
 from keel.core import clock, ids
 from keel.core.config import settings
 from keel.core.errors import ErrorCode, KeelError
 from keel.core.principal import Principal, RequestMeta
+from keel.identity import repo
+from keel.identity.tokens import digest
 from keel.roles.resolve import permissions_for
 from keel.store.change import Tx
 

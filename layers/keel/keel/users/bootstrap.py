@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from keel.auth import passwords
 from keel.core import clock, ids
 from keel.core.permissions import SUPER_ADMIN
 from keel.core.principal import PLATFORM_TENANT, Principal
+from keel.identity import passwords
 from keel.store.change import Change
 from keel.tenants import repo
 from keel.tenants.models import Limits, Tenant

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from keel.auth import repo
-from keel.auth.tokens import digest
 from keel.core import clock, ids
 from keel.core.errors import ErrorCode, KeelError
 from keel.core.principal import Principal
+from keel.identity import repo
+from keel.identity.tokens import digest
 from keel.store.change import Change, Tx
 
 # purposes

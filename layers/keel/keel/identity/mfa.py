@@ -11,10 +11,10 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from keel.auth import repo
-from keel.auth.tokens import code_digest
 from keel.core import clock
 from keel.core.errors import ErrorCode, KeelError
+from keel.identity import repo
+from keel.identity.tokens import code_digest
 from keel.store.change import Tx
 
 ISSUER = "Keel"
