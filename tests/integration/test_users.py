@@ -213,7 +213,7 @@ def test_update_user_bad_input_and_permissions(api: Api) -> None:
         reply = api.patch(f"/users/{ph.user_id}", body, token=boss.token)
         assert (reply.status, reply.code) == (422, "API_007")
         assert reply.json["error"]["details"][0]["field"] == field
-    taken = api.patch(f"/users/{ph.user_id}", {"email": "boss@other.example.com"}, token=boss.token)
+    taken = api.patch(f"/users/{ph.user_id}", {"email": boss.email}, token=boss.token)  # same tenant
     assert (taken.status, taken.code) == (409, "SAAS_011")
     assert api.patch(f"/users/{ph.user_id}", {"name": "Z"}, token=cashier.token).code == "SAAS_001"
     assert api.patch(f"/users/{ph.user_id}", {"name": "Z"}, token=other.token).status == 404
