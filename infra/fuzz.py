@@ -19,7 +19,6 @@ import argparse
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import tempfile
@@ -28,9 +27,9 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from infra.local.process import LocalStackProcess, StackError
+
 ROOT = Path(__file__).resolve().parent.parent
-READY = "Keel local stack ready on "
-START_TIMEOUT = 120.0
 CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"
 # operations that end or lock out the caller's own session: fuzzed last, in their own pass
 SESSION_ENDING = ("logout", "refresh_session", "terminate_session", "update_ip_allowlist")
@@ -49,38 +48,6 @@ def http(method: str, url: str, body: Any = None, token: str | None = None) -> t
             return reply.status, json.loads(reply.read() or b"null")
     except urllib.error.HTTPError as exc:
         return exc.code, json.loads(exc.read() or b"null")
-
-
-def start_stack(workdir: Path) -> tuple[subprocess.Popen[bytes], dict[str, Any]]:
-    state_file = workdir / "dev.json"
-    log = workdir / "stack.log"
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    env.pop("AWS_ENDPOINT_URL", None)
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "infra.local", "--port", "0", "--state-file", str(state_file)],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    deadline = time.monotonic() + START_TIMEOUT
-    while not (state_file.exists() and READY in log.read_text(errors="replace")):
-        if proc.poll() is not None or time.monotonic() > deadline:
-            stop_stack(proc)
-            raise SystemExit(f"the local stack did not start:\n{log.read_text(errors='replace')[-3000:]}")
-        time.sleep(0.2)
-    return proc, json.loads(state_file.read_text())
-
-
-def stop_stack(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def tenant_admin_token(state: dict[str, Any]) -> str:
@@ -184,7 +151,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="keel-fuzz-") as tmp:
-        proc, state = start_stack(Path(tmp))
+        stack = LocalStackProcess(Path(tmp))
+        try:
+            state = stack.start()
+        except StackError as exc:
+            raise SystemExit(str(exc)) from exc
         try:
             callers = {"super admin": state["admin_token"], "tenant admin": tenant_admin_token(state)}
             base = {
@@ -209,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
                     if schemathesis(state, token, args, last, envs[who], phases) != 0:
                         failed.append(f"{who}, {which}")
         finally:
-            stop_stack(proc)
+            stack.stop()
     if failed:
         print("\nfuzz failed: " + "; ".join(failed), file=sys.stderr)
         return 1
