@@ -13,6 +13,7 @@ import os
 import signal
 import sys
 import threading
+import time
 import warnings
 from pathlib import Path
 from types import FrameType
@@ -157,8 +158,9 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         stop.set()
         gateway.shutdown()
+        deadline = time.monotonic() + 3  # one budget for all (they are daemons, parked in long polls)
         for worker in workers:
-            worker.join(timeout=3)
+            worker.join(timeout=max(0.0, deadline - time.monotonic()))
         for runtime in runtimes:
             runtime.close()
         moto.stop()

@@ -56,7 +56,7 @@ class LocalStackProcess:
         state["log_file"] = str(self.log)
         return state
 
-    def stop(self, timeout: float = 15.0) -> None:
+    def stop(self, timeout: float = 30.0) -> None:
         """SIGINT, then a kill if it does not stop in time (a StackError: it should have)."""
         proc = self.proc
         if proc is None or proc.poll() is not None:
