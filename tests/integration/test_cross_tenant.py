@@ -10,15 +10,13 @@ fails the first test: no route can be forgotten.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-from keel.core import clock
 from keel.core.errors import NOT_FOUND
-from tests.support.actors import Actor, super_admin, tenant_admin
+from tests.support.actors import Actor
 from tests.support.http import Api, Reply
-from tests.support.people import invite, member
 from tests.support.spec import SELF_ONLY, operations
+from tests.support.world import World, two_tenants
 
 NOT_FOUND_CODES = {code.name for code in NOT_FOUND.values()}
 SELF = SELF_ONLY
@@ -26,33 +24,23 @@ SELF = SELF_ONLY
 PLATFORM = {"list_tenants", "create_tenant", "update_tenant"}
 
 
-@dataclass
-class Victim:
-    tenant: Actor  # tenant A's admin
-    ph: Actor  # a pharmacist of A
-    invitation_id: str
-    session_id: str
-    impersonation_id: str
-    role: str
-
-
 def _params(op: dict[str, Any], where: str) -> set[str]:
     return {p["name"] for p in op.get("parameters", []) if p["in"] == where}
 
 
-def _fillers(v: Victim) -> dict[str, str]:
+def _fillers(v: World) -> dict[str, str]:
     """Path parameter -> an id that exists in tenant A."""
     return {
         "user_id": v.ph.user_id,
         "invitation_id": v.invitation_id,
-        "session_id": v.session_id,
+        "session_id": v.boss_session,
         "impersonation_id": v.impersonation_id,
         "role": v.role,
-        "tenant_id": v.tenant.tenant_id,
+        "tenant_id": v.boss.tenant_id,
     }
 
 
-def _bodies(v: Victim) -> dict[str, Any]:
+def _bodies(v: World) -> dict[str, Any]:
     """A valid body for every operation that takes one (naming A's ids where the body names any)."""
     u = v.ph.user_id
     return {
@@ -65,7 +53,7 @@ def _bodies(v: Victim) -> dict[str, Any]:
         "preview_password_policy": {"min_length": 12},
         "admin_reset_password": {"mode": "email"},
         "start_impersonation": {"user_id": u, "reason": "ticket 99: help"},
-        "terminate_sessions": {"reason": "compromise", "session_ids": [v.session_id]},
+        "terminate_sessions": {"reason": "compromise", "session_ids": [v.boss_session]},
         "terminate_session": {"reason": "lost phone"},
         "create_user": {"email": "n@acme.example.com", "name": "N", "role": "cashier"},
         "update_user": {"name": "Renamed"},
@@ -86,38 +74,12 @@ def _bodies(v: Victim) -> dict[str, Any]:
 BODY_IDS = {"force_password_reset", "start_impersonation", "terminate_sessions", "bulk_change_roles"}
 
 
-def _victim(api: Api) -> tuple[Victim, Actor]:
-    clock.freeze()  # no last-activity writes between the snapshots
-    root = super_admin(api)
-    boss = tenant_admin(api, root)
-    attacker = tenant_admin(api, root, "Other Pharmacy", "boss@other.example.com")
-    ph = member(api, boss, "ph@acme.example.com")
-    cashier = member(api, boss, "cash@acme.example.com", role="cashier")
-    inv = invite(api, boss, "pending@acme.example.com")
-    role = api.post(
-        "/roles", {"name": "night_shift", "label": "Night", "permissions": ["profile:self"]}, token=boss.token
-    )
-    assert role.status == 201, role.text
-    session = next(
-        s["session_id"] for s in api.get("/sessions", token=boss.token).json["items"] if s["current"]
-    )
-    imp = api.post(
-        "/impersonations",
-        {"user_id": cashier.user_id, "reason": "ticket 12: till totals", "duration_minutes": 30},
-        token=boss.token,
-    )
-    assert imp.status == 201, imp.text
-    return Victim(
-        boss, ph, inv["invitation_id"], session, imp.json["impersonation_id"], "night_shift"
-    ), attacker
-
-
 Call = tuple[str, str, str, Any, dict[str, str] | None]  # label, method, path, body, query
 
 
-def _variants(v: Victim, op: dict[str, Any], path: str, body: Any) -> list[Call]:
+def _variants(v: World, op: dict[str, Any], path: str, body: Any) -> list[Call]:
     name, method, query = op["operationId"], op["method"], _params(op, "query")
-    a = {"tenant_id": v.tenant.tenant_id}
+    a = {"tenant_id": v.boss.tenant_id}
     out: list[Call] = []
     if _params(op, "path"):  # A's bare ids, as if they were the caller's
         out.append((f"{name} (ids)", method, path, body, None))
@@ -134,7 +96,7 @@ def _variants(v: Victim, op: dict[str, Any], path: str, body: Any) -> list[Call]
     return out
 
 
-def _calls(v: Victim) -> tuple[list[Call], list[str]]:
+def _calls(v: World) -> tuple[list[Call], list[str]]:
     """Every cross-tenant call of every non-public operation, and the operations left without one."""
     fillers, bodies = _fillers(v), _bodies(v)
     calls: list[Call] = []
@@ -175,7 +137,7 @@ def _refused(reply: Reply, label: str) -> bool:
 
 def test_every_non_public_operation_has_a_cross_tenant_case() -> None:
     a = Actor("tok", "usr_a", "ten_a", "a@a.example.com")
-    calls, missing = _calls(Victim(a, a, "inv_a", "ses_a", "imp_a", "night_shift"))
+    calls, missing = _calls(World(a, a, a, a, a, "inv_a", "ses_a", "imp_a"))
     assert not missing, "\n".join(missing)
     covered = {label.split(" ")[0] for label, *_ in calls} | SELF
     secured = {op["operationId"] for op in operations() if not op["public"]}
@@ -184,11 +146,12 @@ def test_every_non_public_operation_has_a_cross_tenant_case() -> None:
 
 
 def test_another_tenants_ids_are_refused_on_every_operation_leak_nothing_and_write_nothing(api: Api) -> None:
-    victim, attacker = _victim(api)
+    victim = two_tenants(api)
+    attacker = victim.other
     calls, missing = _calls(victim)
     assert not missing, "\n".join(missing)
     assert len(calls) > 60
-    secrets = [victim.tenant.tenant_id, victim.tenant.email, victim.ph.email, "Acme", "night_shift"]
+    secrets = [victim.boss.tenant_id, victim.boss.email, victim.ph.email, "Acme", "night_shift"]
     before = api.stack.scan()
     wrong = []
     for label, method, path, body, query in calls:

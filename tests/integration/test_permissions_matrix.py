@@ -8,59 +8,14 @@ run names every operation that misbehaves, not only the first.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-from keel.core import clock
 from keel.core.errors import NOT_FOUND
-from tests.support.actors import Actor, super_admin, tenant_admin
+from tests.support.actors import Actor
 from tests.support.http import Api, Reply
-from tests.support.people import invite, member
+from tests.support.world import World, two_tenants
 
 NOT_FOUND_CODES = {code.name for code in NOT_FOUND.values()}
-
-
-@dataclass
-class World:
-    root: Actor
-    boss: Actor  # manager of tenant A (Acme)
-    other: Actor  # manager of tenant B: every tenant permission, in the wrong tenant
-    ph: Actor  # pharmacist of A: profile, users:read, roles:read, tenants:read
-    cashier: Actor  # cashier of A: profile only
-    invitation_id: str
-    boss_session: str
-    impersonation_id: str
-
-
-def _world(api: Api) -> World:
-    clock.freeze()  # no last-activity writes between the snapshots
-    root = super_admin(api)
-    boss = tenant_admin(api, root)
-    other = tenant_admin(api, root, "Other Pharmacy", "boss@other.example.com")
-    ph = member(api, boss, "ph@acme.example.com")
-    cashier = member(api, boss, "cash@acme.example.com", role="cashier")
-    inv = invite(api, boss, "pending@acme.example.com")
-    role = api.post(
-        "/roles", {"name": "night_shift", "label": "Night", "permissions": ["profile:self"]}, token=boss.token
-    )
-    assert role.status == 201, role.text
-    mine = api.get("/sessions", token=boss.token).json["items"]
-    imp = api.post(
-        "/impersonations",
-        {"user_id": cashier.user_id, "reason": "ticket 12: till totals", "duration_minutes": 30},
-        token=boss.token,
-    )
-    assert imp.status == 201, imp.text
-    return World(
-        root,
-        boss,
-        other,
-        ph,
-        cashier,
-        inv["invitation_id"],
-        next(s["session_id"] for s in mine if s["current"]),
-        imp.json["impersonation_id"],
-    )
 
 
 Row = tuple[str, str, str, Any]  # operationId, method, path, body
@@ -173,7 +128,7 @@ def _call(
 
 
 def test_a_role_without_the_permission_gets_403_and_nothing_is_written(api: Api) -> None:
-    w = _world(api)
+    w = two_tenants(api)
     platform = [*PLATFORM, ("update_tenant", "PATCH", f"/tenants/{w.boss.tenant_id}", {"name": "Xx"})]
     own_user = {"user_id": w.boss.user_id}
     calls: list[tuple[str, Actor, Row, dict[str, Any] | None]] = [
@@ -196,7 +151,7 @@ def test_a_role_without_the_permission_gets_403_and_nothing_is_written(api: Api)
 
 
 def test_another_tenants_ids_are_404_leak_nothing_and_write_nothing(api: Api) -> None:
-    w = _world(api)
+    w = two_tenants(api)
     a = {"tenant_id": w.boss.tenant_id}
     secrets = [w.boss.tenant_id, w.boss.email, w.ph.email, "Acme"]
     before = api.stack.scan()
