@@ -4,6 +4,7 @@ backup codes, tenant enforcement, admin reset."""
 from __future__ import annotations
 
 from keel.core import clock
+from keel.core.errors import ErrorCode
 from tests.support.actors import PASSWORD, Actor, login, super_admin, tenant_admin
 from tests.support.http import Api
 from tests.support.identity import authenticator, fake_twilio, mailed_code, totp_now
@@ -152,6 +153,14 @@ def test_wrong_codes_are_rate_limited(api: Api) -> None:
         "/audit-logs", token=root.token, query={"event_type": "2fa_failed", "tenant_id": boss.tenant_id}
     )
     assert len(logs.json["items"]) == 5
+
+
+def test_a_code_that_is_not_ascii_is_a_wrong_code(api: Api) -> None:
+    """Found by the fuzzer: a TOTP code with non-ASCII characters was a 500."""
+    boss = tenant_admin(api, super_admin(api))
+    assert api.post("/auth/2fa/enroll", {"method": "totp"}, token=boss.token).status == 200
+    reply = api.post("/auth/2fa/confirm", {"method": "totp", "code": "J\u00b6\u00d4D1234"}, token=boss.token)
+    assert (reply.status, reply.code) == (ErrorCode.AUTH_006.status, "AUTH_006")
 
 
 def test_enrol_bad_input_and_methods_the_tenant_disallows(api: Api) -> None:

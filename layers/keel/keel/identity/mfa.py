@@ -58,9 +58,10 @@ def totp_step(secret: str, code: str) -> int | None:
 
     totp = pyotp.TOTP(secret)
     now = clock.epoch()
+    given = code.strip().encode()  # bytes: compare_digest refuses non-ASCII str (found by the fuzzer)
     for offset in (0, -1, 1):
         at = now + offset * totp.interval
-        if secrets.compare_digest(totp.at(at), code.strip()):
+        if secrets.compare_digest(totp.at(at).encode(), given):
             return at // totp.interval
     return None
 
