@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from keel.core import clock
 from tests.support.actors import PASSWORD, login, super_admin, tenant_admin
+from tests.support.calls import dynamodb_calls
 from tests.support.http import Api
 from tests.support.mail import mailed_token
 from tests.support.people import invite, member
@@ -164,22 +165,12 @@ def test_inviting_an_address_of_another_tenant_answers_as_for_a_new_one(api: Api
     boss = tenant_admin(api, root)
     other = tenant_admin(api, root, "Other Pharmacy", "boss@other.example.com")
     elsewhere = member(api, other, "taken@other.example.com")
-    calls: list[str] = []
-
-    def count(model: object, **_: object) -> None:
-        calls.append(model.name)  # type: ignore[attr-defined]
-
-    from keel.core import aws
-
     invite(api, boss, "warm@new.example.com")  # the tenant's kind is read once per container
-    aws.client("dynamodb").meta.events.register("before-call.dynamodb", count)
-    replies = {}
-    trace = {}
+    replies, trace = {}, {}
     for email in ["fresh@new.example.com", "taken@other.example.com"]:
-        calls.clear()
-        replies[email] = api.post("/invitations", {"email": email, "role": "cashier"}, token=boss.token)
-        trace[email] = list(calls)
-    aws.client("dynamodb").meta.events.unregister("before-call.dynamodb", count)
+        with dynamodb_calls() as calls:
+            replies[email] = api.post("/invitations", {"email": email, "role": "cashier"}, token=boss.token)
+        trace[email] = calls
     fresh, taken = replies.values()
     assert (taken.status, fresh.status) == (201, 201), taken.text
     assert set(taken.json) == set(fresh.json)

@@ -6,6 +6,7 @@ from typing import Any
 
 from keel.core import clock
 from tests.support.actors import PASSWORD, login, super_admin, tenant_admin
+from tests.support.calls import dynamodb_calls
 from tests.support.http import Api
 from tests.support.mail import mailed_token
 from tests.support.people import member
@@ -284,22 +285,13 @@ def test_creating_a_user_with_an_address_of_another_tenant_answers_as_for_a_new_
     boss = tenant_admin(api, root)
     other = tenant_admin(api, root, "Other Pharmacy", "boss@other.example.com")
     elsewhere = member(api, other, "taken@other.example.com")
-    calls: list[str] = []
-
-    def count(model: object, **_: object) -> None:
-        calls.append(model.name)  # type: ignore[attr-defined]
-
-    from keel.core import aws
-
     body = {"name": "Casey", "role": "cashier"}
     assert api.post("/users", {**body, "email": "warm@new.example.com"}, token=boss.token).status == 201
-    aws.client("dynamodb").meta.events.register("before-call.dynamodb", count)
     replies, trace = {}, {}
     for email in ["fresh@new.example.com", "taken@other.example.com"]:
-        calls.clear()
-        replies[email] = api.post("/users", {**body, "email": email}, token=boss.token)
-        trace[email] = list(calls)
-    aws.client("dynamodb").meta.events.unregister("before-call.dynamodb", count)
+        with dynamodb_calls() as calls:
+            replies[email] = api.post("/users", {**body, "email": email}, token=boss.token)
+        trace[email] = calls
     fresh, taken = replies.values()
     assert (taken.status, fresh.status) == (201, 201), taken.text
     varying = {"user_id", "email", "created_at"}
