@@ -283,3 +283,11 @@ def deletion_log_sk(log_id: str) -> str:
 
 def deletion_progress_sk(user_id: str) -> str:
     return f"PROGRESS#{user_id}"
+
+
+# plans (platform-wide) ----------------------------------------------------------------------
+PLANS_PK = "PLANS"
+
+
+def plan_sk(plan_id: str) -> str:
+    return f"PLAN#{plan_id}"

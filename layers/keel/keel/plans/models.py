@@ -1,0 +1,32 @@
+"""Plan shapes."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import ConfigDict, Field
+
+from keel.core.model import Model
+
+PLAN_ID_PATTERN = r"^[a-z0-9_-]{2,40}$"
+
+
+class Interval(StrEnum):
+    MONTH = "month"
+    YEAR = "year"
+
+
+class PlanLimits(Model):
+    model_config = ConfigDict(extra="forbid")
+    max_users: int = Field(ge=1, le=100_000, description="Users a tenant on this plan may have")
+
+
+class Plan(Model):
+    plan_id: str = Field(pattern=PLAN_ID_PATTERN)
+    name: str = Field(min_length=1, max_length=80)
+    price: int = Field(ge=0, description="Price per interval in minor units (cents, kobo)")
+    currency: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code")
+    interval: Interval = Interval.MONTH
+    limits: PlanLimits
+    features: list[str] = Field(default_factory=list, description="Feature keys the plan includes")
+    active: bool = Field(default=True, description="Inactive plans keep their tenants but take no new ones")
