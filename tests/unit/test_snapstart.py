@@ -49,3 +49,34 @@ def test_routes_queues_stream_and_schedules_invoke_the_alias() -> None:
     for target in targets:
         assert target["Ref"].endswith("Aliaslive"), json.dumps(target)
         assert target["Ref"] not in functions, json.dumps(target)
+
+
+def test_priming_builds_every_route_and_the_client_without_calling_aws(monkeypatch: Any) -> None:
+    """The before-snapshot hook of each API function: every route's validation is built, the DynamoDB
+    client exists, and nothing was called (the endpoint is a closed port: a call would fail)."""
+    from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+
+    from infra.apps import function_module
+    from keel.core import aws, coldstart
+    from keel.http.app import prime
+    from tests.support.stack import template
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+    aws.reset()
+    apps = []
+    for body in template()["Resources"].values():
+        if body["Type"] == "AWS::Serverless::Function":
+            module = function_module(body["Properties"]["CodeUri"], body["Properties"]["Handler"])
+            if isinstance(getattr(module, "app", None), APIGatewayHttpResolver):
+                apps.append(module.app)
+    assert len(apps) >= 10
+    assert coldstart._snapshot_hooks  # registered by `entrypoint` (outside Lambda's runtime: kept here)
+    try:
+        for app in apps:
+            prime(app)
+            routes = [*app._static_routes, *app._dynamic_routes]
+            assert routes
+            assert all(route._dependant is not None for route in routes)
+        assert aws.client.cache_info().currsize == 1  # the DynamoDB client, made once
+    finally:
+        aws.reset()
