@@ -160,6 +160,7 @@ def cold_starts(rounds: int, warm: int, only: set[str] | None) -> dict[str, Any]
             pairs: list[tuple[dict[str, Any], dict[str, Any]]] = []
             floors: list[dict[str, Any]] = []
             resolvers: list[tuple[dict[str, Any], dict[str, Any]]] = []
+            restored: list[dict[str, Any]] = []  # SnapStart: the hooks run, then the first request
             counts: dict[str, Counter[str]] = {}
             for _ in range(rounds):
                 base = _child(python, base_envs["powertools"], event_file, 3)
@@ -167,6 +168,7 @@ def cold_starts(rounds: int, warm: int, only: set[str] | None) -> dict[str, Any]
                 run = _child(python, env, event_file, WARM.get(name, warm))
                 counts = {phase: Counter(c) for phase, c in endpoint.counts.items()}
                 floors.append(_child(python, base_envs["floor"], event_file, 3))
+                restored.append(_child(python, env | {"BENCH_SNAPSTART": "1"}, event_file, 3))
                 pairs.append((base, run))
                 if is_api:
                     resolvers.append((_child(python, base_envs["resolver"], event_file, 3), base))
@@ -175,6 +177,7 @@ def cold_starts(rounds: int, warm: int, only: set[str] | None) -> dict[str, Any]
         row["import_ratio_to_floor"] = _ratio(
             list(zip(floors, [r for _, r in pairs], strict=True)), lambda r: r["import_cpu_s"]
         )
+        _restored(row, pairs, restored)
         resolver = ""
         if resolvers:
             row["resolver_import_cpu_ms"] = _ms(statistics.median(r["import_cpu_s"] for r, _ in resolvers))
@@ -191,10 +194,30 @@ def cold_starts(rounds: int, warm: int, only: set[str] | None) -> dict[str, Any]
             f" {row['cold_cpu_ms']:>6.1f} {'x' + str(row['cold_ratio']):<6}"
             f" {'x' + str(row['cold_ratio_wall']):<6} {row['warm_p50_ms']:>7} {row['first_calls']:>5}"
             + resolver
+            + f"  1st request: x{row['first_ratio']}, restored x{row['restored_first_ratio']}"
             + ("" if row["status"] in (200, "ok", "failures=0") else f"  (answered {row['status']})"),
             flush=True,
         )
     return report
+
+
+def _restored(
+    row: dict[str, Any], pairs: list[tuple[dict[str, Any], dict[str, Any]]], restored: list[Any]
+) -> None:
+    """The first request of an initialised instance (what a SnapStart restore runs; the restore itself,
+    Lambda paging the snapshot in, is not measured here), against the Powertools baseline's first
+    request: as initialised (no priming), and restored (the `before_snapshot` hooks ran before)."""
+
+    def first(r: dict[str, Any]) -> float:
+        return float(r["first_cpu_s"])
+
+    bases = [b for b, _ in pairs]
+    row["first_cpu_ms"] = _ms(statistics.median(first(r) for _, r in pairs))
+    row["baseline_first_cpu_ms"] = _ms(statistics.median(first(b) for b in bases))
+    row["first_ratio"] = _ratio(pairs, first)
+    row["restored_first_cpu_ms"] = _ms(statistics.median(first(r) for r in restored))
+    row["restored_first_ratio"] = _ratio(list(zip(bases, restored, strict=True)), first)
+    row["snapshot_hooks_cpu_ms"] = _ms(statistics.median(r["snapshot_hooks_cpu_s"] for r in restored))
 
 
 def _ratio(pairs: list[tuple[dict[str, Any], dict[str, Any]]], measure: Any) -> float:

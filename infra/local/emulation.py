@@ -146,6 +146,13 @@ def create_stack(
         if kind == "AWS::Lambda::Function":
             name = f"{stack_name}-{logical_id}"
             return name, {"Arn": f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{name}"}
+        if kind in ("AWS::Lambda::Alias", "AWS::Lambda::Version"):  # AutoPublishAlias: event sources
+            props = body.get("Properties", {})  # invoke the alias; locally, the function itself
+            function = (
+                f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{stack_name}-{props['FunctionName']['Ref']}"
+            )
+            qualifier = str(props.get("Name", "1"))
+            return f"{function}:{qualifier}", {"Version": "1", "FunctionArn": function}
         return logical_id, {"Arn": f"arn:aws:local:{REGION}:{ACCOUNT_ID}:{logical_id}"}
 
     plan = plan_stack(translated, moto_supports, placeholder)

@@ -10,14 +10,39 @@ on. Every function module ends its initialisation through a factory that calls i
 (`keel.http.entrypoint` for the API, `keel.core.observability.handler` for the others) and
 imports this module first, so the hold covers its third-party imports too; a test imports every
 function as Lambda would and checks the collector is on afterwards. Outside Lambda nothing changes.
+
+With SnapStart (template.yaml Globals) Lambda runs the initialisation once per published version
+and snapshots the process; `before_snapshot` hooks run then, once, before the snapshot (never
+on an instance initialised without SnapStart), so what they build is in every restored instance.
 """
 
 from __future__ import annotations
 
 import gc
 import os
+from collections.abc import Callable
 
 _held: list[bool] = []  # [True] while this module holds the collector off
+_snapshot_hooks: list[Callable[[], None]] = []  # outside Lambda's runtime: run by `run_before_snapshot`
+
+
+def before_snapshot(hook: Callable[[], None]) -> Callable[[], None]:
+    """Registers `hook` with Lambda's runtime hooks (`snapshot_restore_py`, in the python3.12 runtime):
+    it runs after the initialisation, before the snapshot. Elsewhere it is kept for `run_before_snapshot`
+    (the bench, which plays a restored instance)."""
+    try:
+        from snapshot_restore_py import register_before_snapshot
+    except ImportError:
+        _snapshot_hooks.append(hook)
+    else:
+        register_before_snapshot(hook)
+    return hook
+
+
+def run_before_snapshot() -> None:
+    """What Lambda does before it snapshots an initialised instance (outside Lambda's runtime)."""
+    for hook in _snapshot_hooks:
+        hook()
 
 
 def end_of_init() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from keel.core.coldstart import before_snapshot
+
 import json
 import re
 from collections.abc import Callable
@@ -114,4 +116,17 @@ def entrypoint(app: APIGatewayHttpResolver) -> Callable[[dict[str, Any], LambdaC
         app.context.clear()
         return _too_large(event) or app.resolve(event, context)
 
+    before_snapshot(lambda: prime(app))
     return handler(lambda_handler, correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+
+
+def prime(app: APIGatewayHttpResolver) -> None:
+    """SnapStart only (`keel.core.coldstart.before_snapshot`): what first requests would build, built
+    once before the snapshot, so every restored instance starts with it: each route's validation
+    (Powertools' dependant: its parameters', body's and answer's pydantic schemas) and the DynamoDB
+    client. No call is made: a connection opened now would not survive the restore."""
+    from keel.core import aws
+
+    for route in [*app._static_routes, *app._dynamic_routes]:
+        route.dependant  # noqa: B018  (built on first access, then kept on the route)
+    aws.client("dynamodb")  # the one the table wrapper uses (`keel.store.table.client`)
