@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import keel.core.coldstart  # noqa: F401  (first: no cyclic GC while the function initialises)
+from keel.core.coldstart import before_snapshot
 
 from aws_lambda_powertools.event_handler import Response
 
@@ -28,8 +29,10 @@ from keel.auth.models import (
 from keel.core.permissions import Permission
 from keel.http import create_app, entrypoint, principal, public, request_meta, requires
 from keel.http.auth import bearer_token
+from keel.identity import passwords
 
 app = create_app()
+before_snapshot(passwords.hasher)  # SnapStart: argon2 loaded before the snapshot, not by the first login
 
 
 @app.post("/auth/login", operation_id="login", middlewares=[public(secret=True)], tags=["auth"])
