@@ -76,8 +76,11 @@ def test_channel(body: ChannelTest, tenant_id: TenantParam = None) -> ProviderAn
 
 
 @app.get("/notifications/channels/status", operation_id="get_channel_status", middlewares=READ, tags=TAGS)
-def get_channel_status(channel: Annotated[Channel, Query()], tenant_id: TenantParam = None) -> ChannelStatus:
-    return config.channel_status(principal(app), tenant_id, channel)
+def get_channel_status(
+    channel: Annotated[Channel | None, Query(description="One channel; absent: every channel")] = None,
+    tenant_id: TenantParam = None,
+) -> Page[ChannelStatus]:
+    return config.channel_statuses(principal(app), tenant_id, channel)
 
 
 # templates -----------------------------------------------------------------------------------

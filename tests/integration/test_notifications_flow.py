@@ -56,7 +56,11 @@ def test_configure_sms_and_send_a_test_message_seeing_the_providers_answer(api: 
 
         status = api.get("/notifications/channels/status", token=boss.token, query={"channel": "sms"})
         assert status.status == 200, status.text
-        assert status.json["credentials_set"] and status.json["provider_reachable"] is True
+        sms_status = status.json["items"][0]
+        assert sms_status["credentials_set"] and sms_status["provider_reachable"] is True
+        assert sms_status["recent"] == {} and sms_status["failure_rate"] is None  # test messages are not history
+        every = api.get("/notifications/channels/status", token=boss.token).json["items"]
+        assert [s["channel"] for s in every] == ["email", "sms", "whatsapp", "push", "in_app"]
 
 
 def test_templates_preview_strict_variables_escaping_and_sms_segments(api: Api) -> None:

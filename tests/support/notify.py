@@ -115,3 +115,38 @@ def status_callback(api: Api, tenant_id: str, sid: str, status: str, *, token: s
         raw_body=urlencode(params),
         headers={"content-type": "application/x-www-form-urlencoded", "x-twilio-signature": signature},
     )
+
+
+def seed(api: Api, admin: Any) -> dict[str, str]:
+    """One of each notification thing in `admin`'s tenant (for the isolation matrices)."""
+    from datetime import timedelta
+
+    from keel.core import clock
+
+    template = api.post(
+        "/notifications/templates", {"name": "hello", "channel": "in_app", "body": "Hello {{ user.name }}"}, token=admin.token
+    )
+    assert template.status == 201, template.text
+    rule = api.post(
+        "/notifications/rules",
+        {"name": "Welcome", "trigger": "user.created", "channels": ["in_app"], "template": "hello"},
+        token=admin.token,
+    )
+    assert rule.status == 201, rule.text
+    later = clock.iso(clock.now() + timedelta(days=1))
+    send = api.post(
+        "/notifications/bulk",
+        {"audience": {"kind": "all"}, "channels": ["in_app"], "body": "Closed on Monday", "send_at": later},
+        token=admin.token,
+    )
+    assert send.status == 202, send.text
+    one = api.post(
+        "/notifications/send", {"user_id": admin.user_id, "channels": ["in_app"], "template": "hello"}, token=admin.token
+    )
+    assert one.status == 202, one.text
+    return {
+        "template_id": template.json["template_id"],
+        "rule_id": rule.json["rule_id"],
+        "send_id": send.json["send_id"],
+        "notification_id": one.json["notification_id"],
+    }

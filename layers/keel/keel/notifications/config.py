@@ -156,9 +156,13 @@ def test_channel(principal: Principal, tenant_id: str | None, body: ChannelTest)
     )
 
 
-def channel_status(principal: Principal, tenant_id: str | None, channel: Channel) -> ChannelStatus:
+def channel_statuses(principal: Principal, tenant_id: str | None, channel: Channel | None) -> Page[ChannelStatus]:
     principal.require(Permission.NOTIFICATIONS_READ)
     scoped = principal.tenant_scope(tenant_id)
+    return Page[ChannelStatus](items=[_status(scoped, c) for c in ([channel] if channel else list(Channel))])
+
+
+def _status(scoped: str, channel: Channel) -> ChannelStatus:
     store = repo.for_tenant(scoped)
     config = _channel(store, channel)
     if channel in {Channel.SMS, Channel.WHATSAPP}:
