@@ -71,7 +71,7 @@ def update_channel(body: ChannelUpdate, tenant_id: TenantParam = None) -> Channe
 
 
 @app.post("/notifications/channels/test", operation_id="test_channel", middlewares=MANAGE, tags=TAGS)
-def test_channel(body: ChannelTest, tenant_id: TenantParam = None) -> ProviderAnswer:
+def send_test_message(body: ChannelTest, tenant_id: TenantParam = None) -> ProviderAnswer:
     return config.test_channel(principal(app), tenant_id, body)
 
 
@@ -149,7 +149,7 @@ def delete_notification_rule(rule_id: str, tenant_id: TenantParam = None) -> Res
 @app.post(
     "/notifications/rules/<rule_id>/test", operation_id="test_notification_rule", middlewares=READ, tags=TAGS
 )
-def test_notification_rule(rule_id: str, body: RuleTest, tenant_id: TenantParam = None) -> DryRun:
+def dry_run_notification_rule(rule_id: str, body: RuleTest, tenant_id: TenantParam = None) -> DryRun:
     return config.test_rule(principal(app), tenant_id, rule_id, body)
 
 

@@ -45,11 +45,23 @@ class FakeTwilio:
         error = self.answer or ERRORS.get(to)
         if error:
             status, code, message = error
-            body = {"code": code, "message": message, "more_info": f"https://www.twilio.com/docs/errors/{code}", "status": status}
+            body = {
+                "code": code,
+                "message": message,
+                "more_info": f"https://www.twilio.com/docs/errors/{code}",
+                "status": status,
+            }
             return status, {}, json.dumps(body)
         sid = next(self.sids)
         self.sent.append({**form, "sid": sid})
-        body = {"sid": sid, "status": "queued", "to": form["To"], "from": form["From"], "body": form["Body"], "account_sid": ACCOUNT_SID}
+        body = {
+            "sid": sid,
+            "status": "queued",
+            "to": form["To"],
+            "from": form["From"],
+            "body": form["Body"],
+            "account_sid": ACCOUNT_SID,
+        }
         return 201, {}, json.dumps(body)
 
 
@@ -99,7 +111,9 @@ def configure_sms(api: Api, token: str, **extra: Any) -> Reply:
     return api.call("PUT", "/notifications/channels", json_body=body, token=token)
 
 
-def status_callback(api: Api, tenant_id: str, sid: str, status: str, *, token: str = AUTH_TOKEN, **more: str) -> Reply:
+def status_callback(
+    api: Api, tenant_id: str, sid: str, status: str, *, token: str = AUTH_TOKEN, **more: str
+) -> Reply:
     from twilio.request_validator import RequestValidator
 
     path, query = "/notifications/twilio/status", f"tenant={tenant_id}"
@@ -124,7 +138,9 @@ def seed(api: Api, admin: Any) -> dict[str, str]:
     from keel.core import clock
 
     template = api.post(
-        "/notifications/templates", {"name": "hello", "channel": "in_app", "body": "Hello {{ user.name }}"}, token=admin.token
+        "/notifications/templates",
+        {"name": "hello", "channel": "in_app", "body": "Hello {{ user.name }}"},
+        token=admin.token,
     )
     assert template.status == 201, template.text
     rule = api.post(
@@ -141,7 +157,9 @@ def seed(api: Api, admin: Any) -> dict[str, str]:
     )
     assert send.status == 202, send.text
     one = api.post(
-        "/notifications/send", {"user_id": admin.user_id, "channels": ["in_app"], "template": "hello"}, token=admin.token
+        "/notifications/send",
+        {"user_id": admin.user_id, "channels": ["in_app"], "template": "hello"},
+        token=admin.token,
     )
     assert one.status == 202, one.text
     return {

@@ -24,6 +24,6 @@ def send(mail: Mail) -> str:
     resp = aws.client("ses").send_email(
         Source=mail.source or settings().mail_from,
         Destination={"ToAddresses": [mail.to]},
-        Message={"Subject": {"Data": mail.subject, "Charset": "UTF-8"}, "Body": body},  # type: ignore[typeddict-item]
+        Message={"Subject": {"Data": mail.subject, "Charset": "UTF-8"}, "Body": body},
     )
     return str(resp["MessageId"])

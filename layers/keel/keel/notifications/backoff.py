@@ -30,6 +30,6 @@ def on_retry(record: Any) -> Iterator[None]:
             client.change_message_visibility(
                 QueueUrl=url, ReceiptHandle=record.receipt_handle, VisibilityTimeout=delay(count)
             )
-        except Exception as exc:  # noqa: BLE001 - backoff is best effort; the queue's own timeout applies
+        except Exception as exc:  # backoff is best effort; the queue's own timeout applies
             logger.warning("backoff not set", extra={"error_type": type(exc).__name__})
         raise

@@ -156,7 +156,9 @@ def test_channel(principal: Principal, tenant_id: str | None, body: ChannelTest)
     )
 
 
-def channel_statuses(principal: Principal, tenant_id: str | None, channel: Channel | None) -> Page[ChannelStatus]:
+def channel_statuses(
+    principal: Principal, tenant_id: str | None, channel: Channel | None
+) -> Page[ChannelStatus]:
     principal.require(Permission.NOTIFICATIONS_READ)
     scoped = principal.tenant_scope(tenant_id)
     return Page[ChannelStatus](items=[_status(scoped, c) for c in ([channel] if channel else list(Channel))])
@@ -294,7 +296,8 @@ def preview_template(principal: Principal, tenant_id: str | None, body: PreviewR
         saved = repo.for_tenant(scoped).template(body.template_id)
         channel, subject, text = saved["channel"], saved.get("subject"), saved["body"]
     else:
-        assert body.channel is not None and body.body is not None
+        assert body.channel is not None
+        assert body.body is not None
         channel, subject, text = body.channel, body.subject, body.body
         _check_template(channel, subject, text)
     return _preview(channel, subject, text, body.data)

@@ -3,7 +3,7 @@
     claim (queued -> sending, with a lease) -> quiet hours? -> for each channel not yet final:
         channel off / opted out / limit reached / no address -> `skipped`, next channel
         provider: sent -> done; permanent failure -> `failed` hop, next channel;
-                  transient failure -> back to `queued` and RetryLater (SQS retries with backoff, then the DLQ)
+                  transient failure -> back to `queued`, RetryLater (SQS retries with backoff, then DLQ)
 
 A notification is claimed with a conditional write, so two workers never deliver it together; a
 worker that dies mid-way leaves a lease that expires, and the next delivery resumes after the hops
@@ -12,6 +12,7 @@ already final. The inbox entry is written once (conditional), whatever the retri
 
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -130,7 +131,7 @@ class Delivery:
             return {"error": "template_error", "advice": exc.message}
         return title, text, html
 
-    def attempt(self, channel: str) -> dict[str, Any]:
+    def attempt(self, channel: str) -> dict[str, Any]:  # noqa: PLR0911 - one return per reason
         config = self.repo.channel(channel) or {}
         category = self.n.get("category", Category.ALERTS)
         if not config.get("enabled", channel in DEFAULT_ON):
@@ -192,10 +193,8 @@ class Delivery:
                     "created_at": self.n["created_at"],
                 },
             )
-            try:
+            with suppress(KeelError):  # already in the inbox (a retry after a crash): delivered once
                 tx.commit()
-            except KeelError:
-                pass  # already in the inbox (a retry after a crash): delivered once
             return self._hop(channel, Status.DELIVERED, to)
         if channel == Channel.EMAIL:
             outcome = providers.send_email(str(to), subject or "", text, html, settings.get("from_address"))

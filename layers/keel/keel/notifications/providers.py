@@ -54,7 +54,7 @@ def _twilio_client(credentials: dict[str, str]) -> Any:
 
     base = os.environ.get("TWILIO_API_BASE")  # the local stack's fake Twilio; unset in AWS
 
-    class Http(TwilioHttpClient):  # type: ignore[misc]
+    class Http(TwilioHttpClient):
         def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
             if base:
                 url = url.replace("https://api.twilio.com", base.rstrip("/"))

@@ -49,12 +49,14 @@ def matches(rule: dict[str, Any], event: dict[str, Any]) -> tuple[bool, str | No
     """Whether the event passes every condition (and the first that fails)."""
     for cond in rule.get("conditions") or []:
         value, wanted, op = _value(event, cond["field"]), cond.get("value"), cond.get("op", "eq")
-        ok = {
-            "eq": lambda: value == wanted,
-            "ne": lambda: value != wanted,
-            "in": lambda: isinstance(wanted, list) and value in wanted,
-            "exists": lambda: value is not None,
-        }[op]()
+        if op == "eq":
+            ok = value == wanted
+        elif op == "ne":
+            ok = value != wanted
+        elif op == "in":
+            ok = isinstance(wanted, list) and value in wanted
+        else:
+            ok = value is not None
         if not ok:
             return False, f"condition {cond['field']} {op} {wanted!r} is false ({value!r})"
     return True, None
