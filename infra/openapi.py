@@ -46,6 +46,10 @@ DOMAIN_ERRORS: dict[str, list[str]] = {
     "force_password_reset": ["SAAS_005"],
     "admin_reset_password": ["SAAS_005"],
     "health": ["SAAS_009"],
+    # notifications (issue 10)
+    "test_channel": ["SAAS_034"],
+    "send_notification": ["SAAS_002"],
+    "twilio_status_callback": ["SAAS_005"],
 }
 # The link pages' forms do what their JSON operations do, answering a page at the same status.
 _PASSWORD = ["API_007", "SAAS_005"]

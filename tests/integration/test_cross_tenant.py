@@ -37,6 +37,11 @@ def _fillers(v: World) -> dict[str, str]:
         "impersonation_id": v.impersonation_id,
         "role": v.role,
         "tenant_id": v.boss.tenant_id,
+        # notifications (issue 10)
+        "template_id": v.notify.get("template_id", "tpl_a"),
+        "rule_id": v.notify.get("rule_id", "nrl_a"),
+        "send_id": v.notify.get("send_id", "nsd_a"),
+        "notification_id": v.notify.get("notification_id", "ntf_a"),
     }
 
 
@@ -67,11 +72,40 @@ def _bodies(v: World) -> dict[str, Any]:
         "delete_user_data": {"reason": "GDPR request 7"},
         "update_tenant": {"name": "Mine now"},
         "create_tenant": {"name": "Mine Co", "admin": {"email": "m@m.example.com", "name": "M"}},
+        # notifications (issue 10)
+        **NOTIFY_BODIES,
+        "preview_template": {"template_id": v.notify.get("template_id", "tpl_a")},
+        "send_notification": {"user_id": u, "channels": ["in_app"], "body": "Hi"},
     }
 
 
+NOTIFY_BODIES: dict[str, Any] = {
+    "update_channel": {"channel": "email", "enabled": False},
+    "test_channel": {"channel": "email", "to": "t@other.example.com"},
+    "create_template": {"name": "hi", "channel": "in_app", "body": "Hi"},
+    "update_template": {"body": "Mine now"},
+    "create_notification_rule": {
+        "name": "Mine",
+        "trigger": "user.created",
+        "channels": ["in_app"],
+        "template": "hello",
+    },
+    "update_notification_rule": {"active": False},
+    "test_notification_rule": {"data": {"user_id": "usr_x", "role": "cashier"}},
+    "send_bulk_notification": {"audience": {"kind": "all"}, "channels": ["in_app"], "body": "Mine"},
+}
+
+
 # Bodies that name A's ids: the call is a cross-tenant attempt even without `tenant_id`.
-BODY_IDS = {"force_password_reset", "start_impersonation", "terminate_sessions", "bulk_change_roles"}
+BODY_IDS = {
+    "force_password_reset",
+    "start_impersonation",
+    "terminate_sessions",
+    "bulk_change_roles",
+    # notifications (issue 10)
+    "preview_template",
+    "send_notification",
+}
 
 
 Call = tuple[str, str, str, Any, dict[str, str] | None]  # label, method, path, body, query

@@ -79,6 +79,61 @@ def _protected(w: World) -> list[Row]:
         ("export_user_data", "GET", f"/users/{u}/data-export", None),
         ("delete_user_data", "POST", f"/users/{u}/data-deletion", {"reason": "GDPR request 7"}),
         ("list_deletion_log", "GET", "/deletion-log", None),
+        # notifications (issue 10)
+        *_notify_rows(w),
+    ]
+
+
+def _notify_rows(w: World) -> list[Row]:
+    from tests.integration.test_cross_tenant import NOTIFY_BODIES
+
+    n, b = w.notify, NOTIFY_BODIES
+    return [
+        ("list_channels", "GET", "/notifications/channels", None),
+        ("update_channel", "PUT", "/notifications/channels", b["update_channel"]),
+        ("test_channel", "POST", "/notifications/channels/test", b["test_channel"]),
+        ("get_channel_status", "GET", "/notifications/channels/status", None),
+        ("list_templates", "GET", "/notifications/templates", None),
+        ("create_template", "POST", "/notifications/templates", b["create_template"]),
+        (
+            "preview_template",
+            "POST",
+            "/notifications/templates/preview",
+            {"template_id": n.get("template_id")},
+        ),
+        (
+            "update_template",
+            "PATCH",
+            f"/notifications/templates/{n.get('template_id')}",
+            b["update_template"],
+        ),
+        ("delete_template", "DELETE", f"/notifications/templates/{n.get('template_id')}", None),
+        ("list_notification_rules", "GET", "/notifications/rules", None),
+        ("create_notification_rule", "POST", "/notifications/rules", b["create_notification_rule"]),
+        ("update_notification_rule", "PATCH", f"/notifications/rules/{n.get('rule_id')}", {"active": False}),
+        ("delete_notification_rule", "DELETE", f"/notifications/rules/{n.get('rule_id')}", None),
+        (
+            "test_notification_rule",
+            "POST",
+            f"/notifications/rules/{n.get('rule_id')}/test",
+            b["test_notification_rule"],
+        ),
+        (
+            "send_notification",
+            "POST",
+            "/notifications/send",
+            {"user_id": w.ph.user_id, "channels": ["in_app"], "body": "Hi"},
+        ),
+        ("send_bulk_notification", "POST", "/notifications/bulk", b["send_bulk_notification"]),
+        ("list_scheduled_notifications", "GET", "/notifications/scheduled", None),
+        (
+            "cancel_scheduled_notification",
+            "POST",
+            f"/notifications/scheduled/{n.get('send_id')}/cancel",
+            None,
+        ),
+        ("list_notification_history", "GET", "/notifications/history", None),
+        ("resend_notification", "POST", f"/notifications/history/{n.get('notification_id')}/resend", None),
     ]
 
 

@@ -17,6 +17,11 @@ SELF_ONLY = frozenset(
         "enroll_2fa",
         "confirm_2fa_enrollment",
         "generate_backup_codes",
+        # notifications (issue 10): one's own preferences and inbox
+        "get_notification_preferences",
+        "update_notification_preferences",
+        "list_inbox",
+        "mark_inbox_read",
     }
 )
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from keel.core import clock
 from tests.support.actors import Actor, super_admin, tenant_admin
@@ -23,6 +23,8 @@ class World:
     boss_session: str  # the session of A's manager
     impersonation_id: str  # A's manager acting as the cashier
     role: str = CUSTOM_ROLE  # a custom role of A
+    # notifications (issue 10): template_id, rule_id, send_id (scheduled), notification_id of A
+    notify: dict[str, str] = field(default_factory=dict)
 
 
 def two_tenants(api: Api) -> World:
@@ -44,6 +46,9 @@ def two_tenants(api: Api) -> World:
         token=boss.token,
     )
     assert imp.status == 201, imp.text
+    from tests.support.notify import seed
+
+    notify = seed(api, boss)
     return World(
         root,
         boss,
@@ -53,4 +58,5 @@ def two_tenants(api: Api) -> World:
         inv["invitation_id"],
         next(s["session_id"] for s in mine if s["current"]),
         imp.json["impersonation_id"],
+        notify=notify,
     )

@@ -18,6 +18,8 @@ _ADMIN = (
     "audit:export audit:read data:requests invitations:manage profile:self roles:assign roles:read "
     "roles:write security:manage security:read sessions:manage tenant:update tenants:read "
     "users:impersonate users:read users:suspend users:write"
+    # notifications (issue 10)
+    " notifications:manage notifications:read notifications:send"
 )
 _STAFF = "profile:self roles:read tenants:read users:read"
 

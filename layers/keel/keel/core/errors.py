@@ -44,6 +44,12 @@ class ErrorCode(Enum):
     AUTH_006 = CodeInfo(401, "Invalid 2FA code", "Generate new code")
     AUTH_007 = CodeInfo(403, "Password expired", "Update password")
     AUTH_008 = CodeInfo(403, "Account not activated", "Check email and activate account")
+    # notifications (issue 10)
+    SAAS_030 = CodeInfo(404, "Notification template not found", "Verify the template ID")
+    SAAS_031 = CodeInfo(404, "Notification rule not found", "Verify the rule ID")
+    SAAS_032 = CodeInfo(404, "Notification not found", "Verify the notification ID")
+    SAAS_033 = CodeInfo(404, "Scheduled notification not found", "Verify the send ID")
+    SAAS_034 = CodeInfo(409, "Channel not configured", "Turn the channel on and set its credentials")
     API_001 = CodeInfo(401, "Invalid API key", "Verify API key configuration")
     API_002 = CodeInfo(401, "API key expired", "Renew or regenerate API key")
     API_003 = CodeInfo(403, "Insufficient API permissions", "Update API key permissions")
@@ -100,6 +106,11 @@ class Kind(StrEnum):
     INVITATION = "Invitation"
     SESSION = "Session"
     IMPERSONATION = "Impersonation"
+    # notifications (issue 10)
+    NOTIFICATION_TEMPLATE = "Notification template"
+    NOTIFICATION_RULE = "Notification rule"
+    NOTIFICATION = "Notification"
+    SCHEDULED_NOTIFICATION = "Scheduled notification"
 
 
 # One code per kind; API_006 is kept for a path that matches no route.
@@ -110,6 +121,11 @@ NOT_FOUND: dict[Kind, ErrorCode] = {
     Kind.INVITATION: ErrorCode.SAAS_015,
     Kind.SESSION: ErrorCode.SAAS_016,
     Kind.IMPERSONATION: ErrorCode.SAAS_017,
+    # notifications (issue 10)
+    Kind.NOTIFICATION_TEMPLATE: ErrorCode.SAAS_030,
+    Kind.NOTIFICATION_RULE: ErrorCode.SAAS_031,
+    Kind.NOTIFICATION: ErrorCode.SAAS_032,
+    Kind.SCHEDULED_NOTIFICATION: ErrorCode.SAAS_033,
 }
 
 

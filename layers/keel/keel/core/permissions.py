@@ -48,6 +48,10 @@ class Permission(StrEnum):
     IMPERSONATE = "users:impersonate", Scope.TENANT
     SYSTEM_READ = "system:read", Scope.PLATFORM  # platform health and operations
     PROFILE = "profile:self", Scope.TENANT  # everyone: own profile, sessions, 2FA, password
+    # notifications (issue 10); one's own preferences and inbox come with PROFILE
+    NOTIFICATIONS_READ = "notifications:read", Scope.TENANT  # channels, templates, rules, history
+    NOTIFICATIONS_MANAGE = "notifications:manage", Scope.TENANT  # channels, templates, rules
+    NOTIFICATIONS_SEND = "notifications:send", Scope.TENANT  # single, bulk, scheduled sends, resends
 
 
 def platform_only(permissions: Iterable[str]) -> list[str]:
@@ -101,6 +105,10 @@ _TENANT_ADMIN = frozenset(
         P.SECURITY_MANAGE,
         P.SESSIONS_MANAGE,
         P.IMPERSONATE,
+        # notifications (issue 10)
+        P.NOTIFICATIONS_READ,
+        P.NOTIFICATIONS_MANAGE,
+        P.NOTIFICATIONS_SEND,
     }
 )
 _STAFF = frozenset({P.PROFILE, P.USERS_READ, P.ROLES_READ, P.TENANTS_READ})

@@ -13,15 +13,17 @@ class Mail:
     to: str
     subject: str
     text: str
+    html: str | None = None  # notifications (issue 10): rendered, escaped templates
+    source: str | None = None  # a tenant's verified sender; else MAIL_FROM
 
 
 def send(mail: Mail) -> str:
+    body = {"Text": {"Data": mail.text, "Charset": "UTF-8"}}
+    if mail.html is not None:
+        body["Html"] = {"Data": mail.html, "Charset": "UTF-8"}
     resp = aws.client("ses").send_email(
-        Source=settings().mail_from,
+        Source=mail.source or settings().mail_from,
         Destination={"ToAddresses": [mail.to]},
-        Message={
-            "Subject": {"Data": mail.subject, "Charset": "UTF-8"},
-            "Body": {"Text": {"Data": mail.text, "Charset": "UTF-8"}},
-        },
+        Message={"Subject": {"Data": mail.subject, "Charset": "UTF-8"}, "Body": body},
     )
     return str(resp["MessageId"])

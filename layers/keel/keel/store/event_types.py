@@ -81,6 +81,15 @@ class InvitationAccepted(InvitationRef):
     user_id: str
 
 
+# notifications (issue 10)
+class NotificationRef(TenantRef):
+    notification_id: str
+
+
+class BulkSendRef(TenantRef):
+    send_id: str
+
+
 @dataclass(frozen=True)
 class EventType:
     name: str
@@ -125,6 +134,9 @@ _declare("invitation.created", InvitationSent, "An invitation was created; the i
 _declare("invitation.resent", InvitationSent, "An invitation was sent again with a new link")
 _declare("invitation.revoked", InvitationRef, "An invitation was revoked; its link no longer works")
 _declare("invitation.accepted", InvitationAccepted, "An invitation was accepted and its user created")
+# notifications (issue 10)
+_declare("notification.queued", NotificationRef, "A notification was queued for delivery to one recipient")
+_declare("notification.bulk_requested", BulkSendRef, "A bulk send is due: its audience is to be fanned out")
 
 
 def validated(name: str, data: dict[str, Any] | Payload) -> dict[str, Any]:

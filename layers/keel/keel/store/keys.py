@@ -291,3 +291,97 @@ PLANS_PK = "PLANS"
 
 def plan_sk(plan_id: str) -> str:
     return f"PLAN#{plan_id}"
+
+
+# notifications (issue 10) -------------------------------------------------------------------
+# Under tenant_pk: channel settings, templates, rules, bulk sends, notifications, day counters.
+# Per user (USER#<u>#...): preferences, inbox entries and the unread counter.
+
+
+def notify_channel_sk(channel: str) -> str:
+    return f"NOTIFY#CHANNEL#{channel}"
+
+
+NOTIFY_CHANNEL_SK_PREFIX = "NOTIFY#CHANNEL#"
+
+
+def notify_template_sk(name: str, channel: str, locale: str) -> str:
+    """A template is unique per (name, channel, locale); GSI1 finds it by id."""
+    return f"NOTIFY#TEMPLATE#{name}#{channel}#{locale}"
+
+
+NOTIFY_TEMPLATE_SK_PREFIX = "NOTIFY#TEMPLATE#"
+
+
+def notify_template_index_pk(tenant_id: str, template_id: str) -> str:
+    return f"T#{tenant_id}#NOTIFY#TEMPLATE#{template_id}"
+
+
+def notify_rule_sk(rule_id: str) -> str:
+    return f"NOTIFY#RULE#{rule_id}"
+
+
+NOTIFY_RULE_SK_PREFIX = "NOTIFY#RULE#"
+
+
+def notify_send_sk(send_id: str) -> str:
+    """A bulk send (now or scheduled)."""
+    return f"NOTIFY#SEND#{send_id}"
+
+
+NOTIFY_SEND_SK_PREFIX = "NOTIFY#SEND#"
+
+
+def notify_once_sk(source: str, recipient: str) -> str:
+    """Marker: `source` (a bulk send, or an event and rule) reached `recipient`; written once."""
+    return f"NOTIFY#ONCE#{source}#{recipient}"
+
+
+def notification_sk(notification_id: str) -> str:
+    return f"NOTIFY#MSG#{notification_id}"
+
+
+def notify_history_index_pk(tenant_id: str) -> str:
+    """GSI1: a tenant's notifications, newest first by id."""
+    return f"T#{tenant_id}#NOTIFY#HISTORY"
+
+
+def notify_counter_sk(channel: str, window: str) -> str:
+    """Sends and cost of a channel in a day (`2026-11-02`) or a minute (`2026-11-02T10:31`)."""
+    return f"NOTIFY#COUNT#{channel}#{window}"
+
+
+def notify_suppressed_sk(address: str) -> str:
+    """An address that bounced or complained: never mailed again by this tenant."""
+    return f"NOTIFY#SUPPRESSED#{address.strip().lower()}"
+
+
+NOTIFY_DUE_INDEX_PK = "NOTIFY#DUE"  # GSI2: scheduled sends and deferred notifications, `<at>#<t>#<id>`
+
+
+def notify_due_sk(at: str, tenant_id: str, item_id: str) -> str:
+    return f"{at}#{tenant_id}#{item_id}"
+
+
+def provider_message_pk(provider: str, message_id: str) -> str:
+    """A provider's message id (Twilio sid, SES id) -> the notification it belongs to."""
+    return f"PROVIDERMSG#{provider}#{message_id}"
+
+
+PROVIDER_MESSAGE_SK = "MSG"
+
+
+def notify_prefs_sk(user_id: str) -> str:
+    return user_part_sk(user_id, "NOTIFYPREFS")
+
+
+def inbox_sk(user_id: str, notification_id: str) -> str:
+    return user_part_sk(user_id, "INBOX", notification_id)
+
+
+def inbox_prefix(user_id: str) -> str:
+    return user_part_sk(user_id, "INBOX") + "#"
+
+
+def inbox_unread_sk(user_id: str) -> str:
+    return user_part_sk(user_id, "INBOXUNREAD")

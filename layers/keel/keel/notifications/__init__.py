@@ -1,0 +1,1 @@
+"""Notifications: channels, templates, rules, sends, delivery with fallback, history, preferences, inbox."""
