@@ -23,10 +23,10 @@ import os
 from collections.abc import Callable
 
 _held: list[bool] = []  # [True] while this module holds the collector off
-_snapshot_hooks: list[Callable[[], None]] = []  # outside Lambda's runtime: run by `run_before_snapshot`
+_snapshot_hooks: list[Callable[[], object]] = []  # outside Lambda's runtime: run by `run_before_snapshot`
 
 
-def before_snapshot(hook: Callable[[], None]) -> Callable[[], None]:
+def before_snapshot(hook: Callable[[], object]) -> Callable[[], object]:
     """Registers `hook` with Lambda's runtime hooks (`snapshot_restore_py`, in the python3.12 runtime):
     it runs after the initialisation, before the snapshot. Elsewhere it is kept for `run_before_snapshot`
     (the bench, which plays a restored instance)."""
