@@ -81,6 +81,22 @@ class InvitationAccepted(InvitationRef):
     user_id: str
 
 
+# checkout (issue 13)
+class CheckoutEventRef(Payload):
+    city_id: str
+
+
+class CheckoutSale(CheckoutEventRef):
+    registration_id: str
+    tier: str
+    quantity: int
+
+
+class InventoryAdjusted(CheckoutEventRef):
+    tier: str
+    ledger_id: str
+
+
 @dataclass(frozen=True)
 class EventType:
     name: str
@@ -125,6 +141,21 @@ _declare("invitation.created", InvitationSent, "An invitation was created; the i
 _declare("invitation.resent", InvitationSent, "An invitation was sent again with a new link")
 _declare("invitation.revoked", InvitationRef, "An invitation was revoked; its link no longer works")
 _declare("invitation.accepted", InvitationAccepted, "An invitation was accepted and its user created")
+
+# checkout (issue 13)
+_declare("checkout.event_created", CheckoutEventRef, "A ticketed workshop event was created in a city")
+_declare("checkout.event_updated", CheckoutEventRef, "A workshop event's details, prices or limits changed")
+_declare("checkout.sold", CheckoutSale, "A paid checkout became a registration; the city's staff are alerted")
+_declare(
+    "checkout.oversold",
+    CheckoutSale,
+    "A payment was taken past the actual limit; the city's staff are alerted",
+)
+_declare(
+    "checkout.oversold_notice", CheckoutSale, "An oversold customer is to be told (e-mail, SMS when given)"
+)
+_declare("checkout.inventory_expanded", InventoryAdjusted, "Seats were added to a tier, with a reason")
+_declare("checkout.inventory_corrected", InventoryAdjusted, "A tier's counts were set to audited values")
 
 
 def validated(name: str, data: dict[str, Any] | Payload) -> dict[str, Any]:
