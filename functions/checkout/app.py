@@ -63,7 +63,7 @@ def update_event(city_id: CityId, body: EventUpdate, tenant_id: TenantParam = No
     return events.update_event(principal(app), tenant_id, city_id, body)
 
 
-class NotModified(Exception):  # noqa: N818 - an answer, not a failure
+class NotModified(Exception):
     """304, answered by its exception handler: no response model validates its empty body."""
 
     def __init__(self, headers: dict[str, str]) -> None:

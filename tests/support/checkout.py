@@ -19,6 +19,7 @@ from tests.support.actors import PASSWORD, Actor
 from tests.support.http import Api
 from tests.support.mail import mailed_token
 from tests.support.pipeline import Pipeline
+from tests.support.stack import Stack
 
 STRIPE_KEY = "sk_test_" + "4" * 24
 TWILIO_SID = "AC" + "7" * 32
@@ -207,8 +208,12 @@ def run_release_schedule() -> dict[str, Any]:
     return dict(module.lambda_handler(event, LambdaContext("release-holds", timeout_seconds=60)))
 
 
-def notify(pipeline: Pipeline) -> int:
-    """Relay pending events, then run the checkout notifier over its queue until it is empty."""
+def notify(stack: Stack) -> int:
+    """Relay the events, then run the checkout notifier over its queue until it is empty.
+
+    A new stream reader each time: a refused transaction makes moto swap the table's object, which
+    leaves an older reader deaf (the local stack's relay re-reads for the same reason)."""
+    pipeline = Pipeline(stack)
     pipeline.relay()
     total = 0
     while True:

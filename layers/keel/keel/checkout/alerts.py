@@ -39,6 +39,12 @@ def staff_alert(event: DomainEvent) -> None:
         return
     counter = counters.get(data["tier"], {})
     oversold = event.type == "checkout.oversold"
+    registration = checkout.registration(data["city_id"], data["registration_id"])
+    if registration is None or (registration["status"] == "oversold") != oversold:
+        # fresh state decides: an event of a transaction that did not commit (which only an
+        # emulator's stream can show) alerts nobody
+        logger.warning("alert without its registration", extra={"registration_id": data["registration_id"]})
+        return
     text = (
         f"{'OVERSOLD' if oversold else 'Sale'}: {data['quantity']} {data['tier']} for {details['name']} "
         f"({data['city_id']}), registration {data['registration_id']}. "
@@ -49,7 +55,7 @@ def staff_alert(event: DomainEvent) -> None:
     if failed or not details.get("staff_phones"):
         for address in details.get("staff_emails", []):
             send(Mail(to=address, subject="SMS Fallback Alert: " + text.split(":", 1)[0], text=text))
-    logger.info("staff alerted", extra={"city_id": data["city_id"], "sms_failed": len(failed)})
+    logger.info("staff alerted", extra={"event_type": event.type, "sms_failed": len(failed)})
 
 
 def oversold_notice(event: DomainEvent) -> None:

@@ -142,6 +142,10 @@ class CheckoutRepo:
             on_fail=on_fail or not_found(Kind.EVENT),
         )
 
+    def remaining(self, city_id: str, tier: str) -> int:
+        item = table.get(self.pk, keys.inventory_sk(city_id, tier), consistent=True)
+        return int(item.get("remaining", 0)) if item else 0
+
     def set_counters(
         self, tx: Tx, city_id: str, tier: str, counts: Mapping[str, int], *, version: int, on_fail: KeelError
     ) -> None:
