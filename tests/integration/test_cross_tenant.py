@@ -14,6 +14,7 @@ from typing import Any
 
 from keel.core.errors import NOT_FOUND
 from tests.support.actors import Actor
+from tests.support.checkout import event_body
 from tests.support.http import Api, Reply
 from tests.support.spec import SELF_ONLY, operations
 from tests.support.world import World, two_tenants
@@ -37,6 +38,8 @@ def _fillers(v: World) -> dict[str, str]:
         "impersonation_id": v.impersonation_id,
         "role": v.role,
         "tenant_id": v.boss.tenant_id,
+        # checkout (issue 13): a workshop city (A is a pharmacy: refused before any lookup)
+        "city_id": "dallas-jan-2026",
     }
 
 
@@ -67,6 +70,15 @@ def _bodies(v: World) -> dict[str, Any]:
         "delete_user_data": {"reason": "GDPR request 7"},
         "update_tenant": {"name": "Mine now"},
         "create_tenant": {"name": "Mine Co", "admin": {"email": "m@m.example.com", "name": "M"}},
+        # checkout (issue 13)
+        "create_event": event_body(),
+        "update_event": {"venue": "Elsewhere"},
+        "expand_inventory": {"tier": "GA", "additional_spots": 5, "reason": "Bigger room"},
+        "correct_inventory": {
+            "tier": "GA",
+            "counts": {"actual_limit": 5, "held": 0, "sold": 0},
+            "reason": "Audit",
+        },
     }
 
 

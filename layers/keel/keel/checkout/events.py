@@ -54,7 +54,7 @@ def create_event(principal: Principal, tenant_id: str | None, body: EventCreate)
         "updated_at": now,
         "created_by": principal.actor,
     }
-    counters = {
+    counters: dict[str, dict[str, Any]] = {
         tier: {**spec.model_dump(), "held": 0, "sold": 0, "remaining": spec.actual_limit, "oversold": 0}
         for tier, spec in body.tiers.items()
     }

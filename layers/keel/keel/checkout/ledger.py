@@ -42,7 +42,7 @@ def list_transactions(
 
 
 def _sums(checkout: repo.CheckoutRepo, city_id: str) -> dict[str, dict[str, int]]:
-    sums = {t: dict.fromkeys(repo.COUNTERS, 0) for t in TIERS}
+    sums: dict[str, dict[str, int]] = {t: dict.fromkeys(repo.COUNTERS, 0) for t in TIERS}
     for entry in checkout.whole_ledger(city_id):
         for attr, delta in (entry.get("deltas") or {}).items():
             if attr in repo.COUNTERS:

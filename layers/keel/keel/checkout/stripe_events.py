@@ -165,7 +165,10 @@ def _sell(
         change.tx, city_id, tier, op, q, ledger_deltas, hold_id=hold_id, registration_id=registration_id
     )
     payload = {"city_id": city_id, "registration_id": registration_id, "tier": tier, "quantity": q}
-    change.emit("checkout.oversold" if oversold else "checkout.sold", payload, tenant_id=tenant_id)
+    if oversold:
+        change.emit("checkout.oversold", payload, tenant_id=tenant_id)
+    else:
+        change.emit("checkout.sold", payload, tenant_id=tenant_id)
     change.audit(
         f"checkout.{op}",
         event_type="registration_oversold" if oversold else "registration_paid",
