@@ -187,7 +187,7 @@ def release(tenant_id: str, hold_id: str, *, reason: str, only_if_due: bool = Fa
     return retried(attempt)  # a lost race re-reads the hold, sees it closed and answers False
 
 
-def release_due(limit: int = 100) -> dict[str, int]:
+def release_due(limit: int = 1000) -> dict[str, int]:
     """The schedule: every open hold whose time is up, released once (a run may overlap another)."""
     released = skipped = 0
     for tenant_id, hold_id in repo.due_holds(clock.iso(), limit):

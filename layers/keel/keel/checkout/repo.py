@@ -300,7 +300,16 @@ def for_tenant(tenant_id: str) -> CheckoutRepo:
     return CheckoutRepo(tenant_id)
 
 
-def due_holds(now_iso: str, limit: int = 100) -> list[tuple[str, str]]:
-    """(tenant, hold) of open holds whose time is up, oldest first (the release schedule)."""
-    page = table.query(keys.HOLDS_DUE_INDEX_PK, index="GSI1", sk_between=("0", now_iso + "~"), limit=limit)
-    return [(i["tenant_id"], i["hold_id"]) for i in page.items if i.get("status") == OPEN_HOLD]
+def due_holds(now_iso: str, limit: int = 1000) -> list[tuple[str, str]]:
+    """(tenant, hold) of open holds whose time is up, oldest first, up to `limit` (the schedule)."""
+    out: list[tuple[str, str]] = []
+    cursor: str | None = None
+    while len(out) < limit:
+        page = table.query(
+            keys.HOLDS_DUE_INDEX_PK, index="GSI1", sk_between=("0", now_iso + "~"), limit=200, cursor=cursor
+        )
+        out += [(i["tenant_id"], i["hold_id"]) for i in page.items if i.get("status") == OPEN_HOLD]
+        if not page.next_cursor:
+            break
+        cursor = page.next_cursor
+    return out[:limit]
