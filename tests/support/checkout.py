@@ -93,7 +93,7 @@ class FakeProviders:
         return next(s for s in self.sessions if s["metadata"]["hold_id"] == hold_id)
 
 
-def _form(body: Any) -> dict[str, Any]:
+def form_fields(body: Any) -> dict[str, Any]:
     """Stripe's form encoding (`a[b][0][c]=v`) back into nested dicts and lists."""
     out: dict[str, Any] = {}
     for raw_key, values in parse_qs(body if isinstance(body, str) else body.decode()).items():
@@ -138,7 +138,7 @@ def fake_providers(api: Api) -> Iterator[FakeProviders]:
         if fake.stripe_fails:
             error = {"error": {"type": "api_error", "message": "Stripe is down"}}
             return 500, {"Content-Type": "application/json"}, json.dumps(error)
-        form = _form(request.body)
+        form = form_fields(request.body)
         item = form["line_items"]["0"]
         amount = _num(item["price_data"]["unit_amount"]) * _num(item["quantity"])
         with fake.lock:
