@@ -50,6 +50,17 @@ DOMAIN_ERRORS: dict[str, list[str]] = {
     "test_channel": ["SAAS_034"],
     "send_notification": ["SAAS_002"],
     "twilio_status_callback": ["SAAS_005"],
+    # checkout (issue 13)
+    "get_inventory": ["SAAS_060"],
+    "create_checkout_session": ["SAAS_060", "SAAS_061", "SAAS_062", "SAAS_063"],
+    "update_event": ["SAAS_060"],
+    "list_inventory_transactions": ["SAAS_060"],
+    "audit_inventory": ["SAAS_060"],
+    "expand_inventory": ["SAAS_060"],
+    "correct_inventory": ["SAAS_060"],
+    "list_registrations": ["SAAS_060"],
+    "list_oversold_registrations": ["SAAS_060"],
+    "notify_oversold_registrations": ["SAAS_060"],
 }
 # The link pages' forms do what their JSON operations do, answering a page at the same status.
 _PASSWORD = ["API_007", "SAAS_005"]

@@ -14,6 +14,7 @@ from typing import Any
 
 from keel.core.errors import NOT_FOUND
 from tests.support.actors import Actor
+from tests.support.checkout import event_body
 from tests.support.http import Api, Reply
 from tests.support.spec import SELF_ONLY, operations
 from tests.support.world import World, two_tenants
@@ -42,6 +43,8 @@ def _fillers(v: World) -> dict[str, str]:
         "rule_id": v.notify.get("rule_id", "nrl_a"),
         "send_id": v.notify.get("send_id", "nsd_a"),
         "notification_id": v.notify.get("notification_id", "ntf_a"),
+        # checkout (issue 13): a workshop city (A is a pharmacy: refused before any lookup)
+        "city_id": "dallas-jan-2026",
     }
 
 
@@ -76,6 +79,15 @@ def _bodies(v: World) -> dict[str, Any]:
         **NOTIFY_BODIES,
         "preview_template": {"template_id": v.notify.get("template_id", "tpl_a")},
         "send_notification": {"user_id": u, "channels": ["in_app"], "body": "Hi"},
+        # checkout (issue 13)
+        "create_event": event_body(),
+        "update_event": {"venue": "Elsewhere"},
+        "expand_inventory": {"tier": "GA", "additional_spots": 5, "reason": "Bigger room"},
+        "correct_inventory": {
+            "tier": "GA",
+            "counts": {"actual_limit": 5, "held": 0, "sold": 0},
+            "reason": "Audit",
+        },
     }
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from keel.core.errors import NOT_FOUND
 from tests.support.actors import Actor
+from tests.support.checkout import event_body
 from tests.support.http import Api, Reply
 from tests.support.world import World, two_tenants
 
@@ -151,6 +152,33 @@ def _session_rows(w: World) -> list[Row]:
     ]
 
 
+# checkout (issue 13): workshop permissions, held by no pharmacy role (403 here); another workshop
+# tenant's 404s are in tests/integration/test_checkout_inventory.py
+_CITY = "/events/dallas-jan-2026"
+CHECKOUT: list[Row] = [
+    ("create_event", "POST", "/events", event_body()),
+    ("list_events", "GET", "/events", None),
+    ("update_event", "PATCH", _CITY, {"venue": "Elsewhere"}),
+    ("list_inventory_transactions", "GET", f"{_CITY}/inventory/transactions", None),
+    ("audit_inventory", "GET", f"{_CITY}/inventory/audit", None),
+    (
+        "expand_inventory",
+        "POST",
+        f"{_CITY}/inventory/expansions",
+        {"tier": "GA", "additional_spots": 5, "reason": "Bigger room"},
+    ),
+    (
+        "correct_inventory",
+        "POST",
+        f"{_CITY}/inventory/corrections",
+        {"tier": "GA", "counts": {"actual_limit": 5, "held": 0, "sold": 0}, "reason": "Audit"},
+    ),
+    ("list_registrations", "GET", f"{_CITY}/registrations", None),
+    ("list_oversold_registrations", "GET", f"{_CITY}/registrations/oversold", None),
+    ("notify_oversold_registrations", "POST", f"{_CITY}/registrations/oversold/notify", None),
+]
+
+
 PLATFORM: list[Row] = [
     (
         "create_tenant",
@@ -187,7 +215,8 @@ def test_a_role_without_the_permission_gets_403_and_nothing_is_written(api: Api)
     platform = [*PLATFORM, ("update_tenant", "PATCH", f"/tenants/{w.boss.tenant_id}", {"name": "Xx"})]
     own_user = {"user_id": w.boss.user_id}
     calls: list[tuple[str, Actor, Row, dict[str, Any] | None]] = [
-        *(("cashier", w.cashier, row, None) for row in _protected(w) + platform),
+        *(("cashier", w.cashier, row, None) for row in _protected(w) + platform + CHECKOUT),
+        *(("pharmacy manager", w.boss, row, None) for row in CHECKOUT),
         # a staff role holding some read permissions: refused everything else
         *(("pharmacist", w.ph, row, None) for row in _protected(w) if row[0] not in PHARMACIST_MAY),
         # everyone's own sessions yes, another user's no
@@ -274,7 +303,7 @@ def test_every_non_public_operation_has_a_row() -> None:
 
     a = Actor("tok", "usr_a", "ten_a", "a@a.example.com")
     w = World(a, a, a, a, a, "inv_a", "ses_a", "imp_a")
-    rows = {r[0] for r in [*_protected(w), *_session_rows(w), *PLATFORM]} | {"update_tenant"}
+    rows = {r[0] for r in [*_protected(w), *_session_rows(w), *PLATFORM, *CHECKOUT]} | {"update_tenant"}
     secured = {op["operationId"] for op in operations() if not op["public"]}
     assert secured - SELF_ONLY - rows == set(), "operations without a permission row"
     assert rows <= secured, "rows for operations that no longer exist"

@@ -25,7 +25,10 @@ _STAFF = "profile:self roles:read tenants:read users:read"
 
 # role: (kind, what it is granted)
 TABLE: dict[str, tuple[str, str]] = {
-    "super_admin": ("platform", _ADMIN + " system:read tenants:list tenants:manage"),
+    "super_admin": (
+        "platform",
+        _ADMIN + " events:manage events:read inventory:adjust system:read tenants:list tenants:manage",
+    ),
     "support_agent": (
         "platform",
         "audit:read profile:self roles:read security:read tenants:list tenants:read users:impersonate "
@@ -48,8 +51,8 @@ TABLE: dict[str, tuple[str, str]] = {
     "dentist": ("dental_practice", _STAFF),
     "lab_technician": ("dental_practice", "profile:self tenants:read"),
     "front_desk": ("dental_practice", _STAFF),
-    "organiser_admin": ("workshop", _ADMIN),
-    "event_manager": ("workshop", _STAFF),
+    "organiser_admin": ("workshop", _ADMIN + " events:manage events:read inventory:adjust"),
+    "event_manager": ("workshop", _STAFF + " events:manage events:read"),
     "check_in_staff": ("workshop", "profile:self"),
     "support_manager": ("escrow_desk", _ADMIN),
     "technical_lead": ("escrow_desk", _STAFF + " audit:read security:read"),

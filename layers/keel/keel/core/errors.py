@@ -36,6 +36,11 @@ class ErrorCode(Enum):
     SAAS_015 = CodeInfo(404, "Invitation not found", "Verify the invitation ID")
     SAAS_016 = CodeInfo(404, "Session not found", "Verify the session ID")
     SAAS_017 = CodeInfo(404, "Impersonation not found", "Verify the impersonation ID")
+    # checkout (issue 13)
+    SAAS_060 = CodeInfo(404, "Event not found", "Verify the city id or create the event")
+    SAAS_061 = CodeInfo(409, "Sold out", "No seats left in this tier; try another tier or event")
+    SAAS_062 = CodeInfo(502, "Payment provider unavailable", "Retry shortly; no seats were kept")
+    SAAS_063 = CodeInfo(409, "Event not on sale", "Sales for this event are closed")
     AUTH_001 = CodeInfo(401, "Invalid credentials", "Verify credentials or reset password")
     AUTH_002 = CodeInfo(423, "Account locked", "Unlock account or wait for auto-unlock")
     AUTH_003 = CodeInfo(403, "Account suspended", "Contact administrator")
@@ -111,6 +116,8 @@ class Kind(StrEnum):
     NOTIFICATION_RULE = "Notification rule"
     NOTIFICATION = "Notification"
     SCHEDULED_NOTIFICATION = "Scheduled notification"
+    # checkout (issue 13)
+    EVENT = "Event"
 
 
 # One code per kind; API_006 is kept for a path that matches no route.
@@ -126,6 +133,8 @@ NOT_FOUND: dict[Kind, ErrorCode] = {
     Kind.NOTIFICATION_RULE: ErrorCode.SAAS_031,
     Kind.NOTIFICATION: ErrorCode.SAAS_032,
     Kind.SCHEDULED_NOTIFICATION: ErrorCode.SAAS_033,
+    # checkout (issue 13)
+    Kind.EVENT: ErrorCode.SAAS_060,
 }
 
 

@@ -52,6 +52,10 @@ class Permission(StrEnum):
     NOTIFICATIONS_READ = "notifications:read", Scope.TENANT  # channels, templates, rules, history
     NOTIFICATIONS_MANAGE = "notifications:manage", Scope.TENANT  # channels, templates, rules
     NOTIFICATIONS_SEND = "notifications:send", Scope.TENANT  # single, bulk, scheduled sends, resends
+    # checkout (issue 13)
+    EVENTS_READ = "events:read", Scope.TENANT  # events, inventory ledger and audit, registrations
+    EVENTS_MANAGE = "events:manage", Scope.TENANT  # create/update events, notify oversold buyers
+    INVENTORY_ADJUST = "inventory:adjust", Scope.TENANT  # expand and correct inventory (staff only)
 
 
 def platform_only(permissions: Iterable[str]) -> list[str]:
@@ -121,7 +125,9 @@ _ROLES = (
         SUPER_ADMIN,
         "Super Admin",
         PLATFORM_KIND,
-        _TENANT_ADMIN | {P.TENANTS_LIST, P.TENANTS_MANAGE, P.SYSTEM_READ},
+        _TENANT_ADMIN
+        | {P.TENANTS_LIST, P.TENANTS_MANAGE, P.SYSTEM_READ}
+        | {P.EVENTS_READ, P.EVENTS_MANAGE, P.INVENTORY_ADJUST},  # checkout (issue 13)
     ),
     BuiltinRole(
         "support_agent",
@@ -176,8 +182,15 @@ _ROLES = (
     BuiltinRole("lab_technician", "Lab Technician", TenantKind.DENTAL_PRACTICE, _CLERK),
     BuiltinRole("front_desk", "Front Desk", TenantKind.DENTAL_PRACTICE, _STAFF),
     # workshop organiser (guide 003)
-    BuiltinRole("organiser_admin", "Organiser Admin", TenantKind.WORKSHOP, _TENANT_ADMIN),
-    BuiltinRole("event_manager", "Event Manager", TenantKind.WORKSHOP, _STAFF),
+    BuiltinRole(
+        "organiser_admin",
+        "Organiser Admin",
+        TenantKind.WORKSHOP,
+        _TENANT_ADMIN | {P.EVENTS_READ, P.EVENTS_MANAGE, P.INVENTORY_ADJUST},  # checkout (issue 13)
+    ),
+    BuiltinRole(
+        "event_manager", "Event Manager", TenantKind.WORKSHOP, _STAFF | {P.EVENTS_READ, P.EVENTS_MANAGE}
+    ),
     BuiltinRole("check_in_staff", "Check-in Staff", TenantKind.WORKSHOP, _SELF),
     # escrow support desk (guide 004)
     BuiltinRole("support_manager", "Support Manager", TenantKind.ESCROW_DESK, _TENANT_ADMIN),

@@ -90,6 +90,22 @@ class BulkSendRef(TenantRef):
     send_id: str
 
 
+# checkout (issue 13)
+class CheckoutEventRef(Payload):
+    city_id: str
+
+
+class CheckoutSale(CheckoutEventRef):
+    registration_id: str
+    tier: str
+    quantity: int
+
+
+class InventoryAdjusted(CheckoutEventRef):
+    tier: str
+    ledger_id: str
+
+
 @dataclass(frozen=True)
 class EventType:
     name: str
@@ -137,6 +153,21 @@ _declare("invitation.accepted", InvitationAccepted, "An invitation was accepted 
 # notifications (issue 10)
 _declare("notification.queued", NotificationRef, "A notification was queued for delivery to one recipient")
 _declare("notification.bulk_requested", BulkSendRef, "A bulk send is due: its audience is to be fanned out")
+
+# checkout (issue 13)
+_declare("checkout.event_created", CheckoutEventRef, "A ticketed workshop event was created in a city")
+_declare("checkout.event_updated", CheckoutEventRef, "A workshop event's details, prices or limits changed")
+_declare("checkout.sold", CheckoutSale, "A paid checkout became a registration; the city's staff are alerted")
+_declare(
+    "checkout.oversold",
+    CheckoutSale,
+    "A payment was taken past the actual limit; the city's staff are alerted",
+)
+_declare(
+    "checkout.oversold_notice", CheckoutSale, "An oversold customer is to be told (e-mail, SMS when given)"
+)
+_declare("checkout.inventory_expanded", InventoryAdjusted, "Seats were added to a tier, with a reason")
+_declare("checkout.inventory_corrected", InventoryAdjusted, "A tier's counts were set to audited values")
 
 
 def validated(name: str, data: dict[str, Any] | Payload) -> dict[str, Any]:

@@ -385,3 +385,52 @@ def inbox_prefix(user_id: str) -> str:
 
 def inbox_unread_sk(user_id: str) -> str:
     return user_part_sk(user_id, "INBOXUNREAD")
+
+
+# checkout (issue 13) ------------------------------------------------------------------------
+# A workshop event and its two tier counters share the tenant partition and one SK prefix, so the
+# public availability of a city is one Query: `EVENT#<city>#EVENT`, `EVENT#<city>#INV#<tier>`.
+# Holds `HOLD#<hold>` and registrations `REG#<city>#<registration>` (customer data) sit beside
+# them; the inventory ledger of a city is its own partition, newest last.
+EVENT_SK_PREFIX = "EVENT#"
+
+
+def event_prefix(city_id: str) -> str:
+    return f"{EVENT_SK_PREFIX}{city_id}#"
+
+
+def event_sk(city_id: str) -> str:
+    return f"{event_prefix(city_id)}EVENT"
+
+
+def inventory_sk(city_id: str, tier: str) -> str:
+    return f"{event_prefix(city_id)}INV#{tier}"
+
+
+def hold_sk(hold_id: str) -> str:
+    return f"HOLD#{hold_id}"
+
+
+def registration_prefix(city_id: str) -> str:
+    return f"REG#{city_id}#"
+
+
+def registration_sk(city_id: str, registration_id: str) -> str:
+    return f"{registration_prefix(city_id)}{registration_id}"
+
+
+def ledger_pk(tenant_id: str, city_id: str) -> str:
+    """A city's inventory ledger (SK: the entry's ULID, so in order of writing)."""
+    return f"T#{tenant_id}#LEDGER#{city_id}"
+
+
+HOLDS_DUE_INDEX_PK = "HOLDS#DUE"  # GSI1, sparse: open holds by expiry (the release schedule)
+
+
+def hold_due_sk(hold_until: str, tenant_id: str, hold_id: str) -> str:
+    return f"{hold_until}#{tenant_id}#{hold_id}"
+
+
+def oversold_index_pk(tenant_id: str, city_id: str) -> str:
+    """GSI1, sparse: a city's registrations sold past the actual limit."""
+    return f"T#{tenant_id}#OVERSOLD#{city_id}"
