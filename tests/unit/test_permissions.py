@@ -19,6 +19,7 @@ _ADMIN = (
     "roles:write security:manage security:read sessions:manage tenant:update tenants:read "
     "users:impersonate users:read users:suspend users:write"
 )
+_ADMIN += " webhooks:manage webhooks:read"  # webhooks (issue 11)
 _STAFF = "profile:self roles:read tenants:read users:read"
 
 # role: (kind, what it is granted)

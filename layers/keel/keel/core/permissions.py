@@ -48,6 +48,9 @@ class Permission(StrEnum):
     IMPERSONATE = "users:impersonate", Scope.TENANT
     SYSTEM_READ = "system:read", Scope.PLATFORM  # platform health and operations
     PROFILE = "profile:self", Scope.TENANT  # everyone: own profile, sessions, 2FA, password
+    # webhooks (issue 11)
+    WEBHOOKS_READ = "webhooks:read", Scope.TENANT  # endpoints, event types, delivery log, stats
+    WEBHOOKS_MANAGE = "webhooks:manage", Scope.TENANT  # endpoints, secrets, test sends, redelivery
 
 
 def platform_only(permissions: Iterable[str]) -> list[str]:
@@ -101,6 +104,9 @@ _TENANT_ADMIN = frozenset(
         P.SECURITY_MANAGE,
         P.SESSIONS_MANAGE,
         P.IMPERSONATE,
+        # webhooks (issue 11)
+        P.WEBHOOKS_READ,
+        P.WEBHOOKS_MANAGE,
     }
 )
 _STAFF = frozenset({P.PROFILE, P.USERS_READ, P.ROLES_READ, P.TENANTS_READ})
