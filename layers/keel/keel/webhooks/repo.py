@@ -321,7 +321,7 @@ def apply_updates(ops: list[dict[str, Any]]) -> int:
 
 def due_messages(now: str, limit: int) -> list[dict[str, Any]]:
     page = table.query(
-        keys.WEBHOOK_DUE_INDEX_PK, index="GSI1", sk_between=("", f"{now}#~"), limit=limit
+        keys.WEBHOOK_DUE_INDEX_PK, index="GSI1", sk_between=("0", f"{now}#~"), limit=limit
     )
     return page.items
 
