@@ -37,6 +37,9 @@ def _fillers(v: World) -> dict[str, str]:
         "impersonation_id": v.impersonation_id,
         "role": v.role,
         "tenant_id": v.boss.tenant_id,
+        # webhooks (issue 11)
+        "endpoint_id": v.webhook_endpoint_id,
+        "delivery_id": v.webhook_delivery_id,
     }
 
 
@@ -67,6 +70,12 @@ def _bodies(v: World) -> dict[str, Any]:
         "delete_user_data": {"reason": "GDPR request 7"},
         "update_tenant": {"name": "Mine now"},
         "create_tenant": {"name": "Mine Co", "admin": {"email": "m@m.example.com", "name": "M"}},
+        # webhooks (issue 11)
+        "create_webhook_endpoint": {"url": "https://93.184.215.14/in", "event_types": ["user.*"]},
+        "update_webhook_endpoint": {"description": "mine now"},
+        "rotate_webhook_secret": {},
+        "test_webhook_endpoint": {},
+        "retry_failed_webhook_deliveries": {"since": "2020-01-01T00:00:00Z", "until": "2020-01-20T00:00:00Z"},
     }
 
 

@@ -17,6 +17,7 @@ SELF_ONLY = frozenset(
         "enroll_2fa",
         "confirm_2fa_enrollment",
         "generate_backup_codes",
+        "list_event_types",  # webhooks (issue 11): the platform's catalogue, nothing of a tenant
     }
 )
 
