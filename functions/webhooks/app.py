@@ -34,7 +34,9 @@ from keel.webhooks.models import (
 
 app = create_app()
 READ, MANAGE = [requires(Permission.WEBHOOKS_READ)], [requires(Permission.WEBHOOKS_MANAGE)]
-Since = Annotated[datetime | None, Query(description="From (ISO 8601 with zone); default 7 days before `until`")]
+Since = Annotated[
+    datetime | None, Query(description="From (ISO 8601 with zone); default 7 days before `until`")
+]
 Until = Annotated[datetime | None, Query(description="To (ISO 8601 with zone); default now")]
 EndpointFilter = Annotated[str | None, Query(max_length=64)]
 
@@ -97,7 +99,7 @@ def rotate_secret(endpoint_id: str, body: RotateSecret, tenant_id: TenantParam =
     middlewares=MANAGE,
     tags=["webhooks"],
 )
-def test_endpoint(endpoint_id: str, body: TestSend, tenant_id: TenantParam = None) -> TestResult:
+def send_test(endpoint_id: str, body: TestSend, tenant_id: TenantParam = None) -> TestResult:
     return service.test_endpoint(principal(app), tenant_id, endpoint_id, body)
 
 
@@ -155,7 +157,10 @@ def retry_delivery(delivery_id: str, tenant_id: TenantParam = None) -> DeliveryO
 
 @app.get("/webhooks/stats", operation_id="get_webhook_stats", middlewares=READ, tags=["webhooks"])
 def get_stats(
-    since: Since = None, until: Until = None, endpoint_id: EndpointFilter = None, tenant_id: TenantParam = None
+    since: Since = None,
+    until: Until = None,
+    endpoint_id: EndpointFilter = None,
+    tenant_id: TenantParam = None,
 ) -> Stats:
     return service.stats(principal(app), tenant_id, since=since, until=until, endpoint_id=endpoint_id)
 

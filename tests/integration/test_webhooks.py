@@ -50,7 +50,9 @@ def sweep(pipe: Pipeline) -> int:
 
 
 def register(api: Api, boss: Actor, url: str, **extra: Any) -> dict[str, Any]:
-    reply = api.post("/webhooks/endpoints", {"url": url, "event_types": ["user.*"], **extra}, token=boss.token)
+    reply = api.post(
+        "/webhooks/endpoints", {"url": url, "event_types": ["user.*"], **extra}, token=boss.token
+    )
     assert reply.status == 201, reply.text
     return dict(reply.json)
 
@@ -183,15 +185,22 @@ def test_410_disables_and_retry_after_is_honoured(api: Api, local_targets: None,
     assert api.get(f"/webhooks/deliveries/{item['delivery_id']}", token=boss.token).json["status"] == "failed"
     again = api.post(f"/webhooks/deliveries/{item['delivery_id']}/retry", token=boss.token)
     assert (again.status, again.code) == (409, "SAAS_042")
-    assert api.patch(f"/webhooks/endpoints/{ep['endpoint_id']}", {"active": True}, token=boss.token).status == 200
+    assert (
+        api.patch(f"/webhooks/endpoints/{ep['endpoint_id']}", {"active": True}, token=boss.token).status
+        == 200
+    )
     receiver.status = 200
     assert api.post(f"/webhooks/deliveries/{item['delivery_id']}/retry", token=boss.token).status == 200
     while pipe.work("WebhookDeliveryQueue", "functions/workers/webhook_delivery/")[0]:
         pass
-    assert api.get(f"/webhooks/deliveries/{item['delivery_id']}", token=boss.token).json["status"] == "succeeded"
+    assert (
+        api.get(f"/webhooks/deliveries/{item['delivery_id']}", token=boss.token).json["status"] == "succeeded"
+    )
 
 
-def test_bad_input_permissions_and_other_tenants(api: Api, receiver: Receiver, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bad_input_permissions_and_other_tenants(
+    api: Api, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import socket
 
     real = socket.getaddrinfo
@@ -227,7 +236,10 @@ def test_bad_input_permissions_and_other_tenants(api: Api, receiver: Receiver, m
     assert api.post("/webhooks/endpoints", ok, token=cashier.token).code == "SAAS_001"
     assert api.get("/webhooks/endpoints", token=cashier.token).code == "SAAS_001"
     assert api.get("/webhooks/stats", token=cashier.token).code == "SAAS_001"
-    assert api.post("/webhooks/endpoints", ok, token=other.token, query={"tenant_id": boss.tenant_id}).status == 404
+    assert (
+        api.post("/webhooks/endpoints", ok, token=other.token, query={"tenant_id": boss.tenant_id}).status
+        == 404
+    )
     assert api.stack.scan() == before
     created = api.post("/webhooks/endpoints", ok, token=boss.token)
     assert created.status == 201, created.text
@@ -246,5 +258,6 @@ def test_bad_input_permissions_and_other_tenants(api: Api, receiver: Receiver, m
     assert api.get("/webhooks/deliveries/msg_x", token=other.token).code == "SAAS_041"
     types = api.get("/webhooks/event-types", token=boss.token).json["items"]
     names = [t["name"] for t in types]
-    assert "user.created" in names and not any(n.startswith("webhook.") for n in names)
+    assert "user.created" in names
+    assert not any(n.startswith("webhook.") for n in names)
     assert types[names.index("user.created")]["schema"]["properties"]["user_id"]

@@ -34,7 +34,7 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("content-length", 0))).decode()
                 owner.got.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
                 if owner.delay:
@@ -47,7 +47,7 @@ class Receiver:
                 self.end_headers()
                 self.wfile.write(payload)
 
-            def log_message(self, *args: Any) -> None:
+            def log_message(self, *args: Any) -> None:  # noqa: ARG002
                 return None
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

@@ -128,13 +128,18 @@ def _adapter_class() -> type[Any]:
         """Connects to the checked IP; TLS SNI and certificate check use the name."""
 
         def get_connection_with_tls_context(
-            self, request: Any, verify: Any, proxies: Any = None, cert: Any = None
+            self,
+            request: Any,
+            verify: Any,
+            proxies: Any = None,  # noqa: ARG002 - never used: pinned requests go straight to the IP
+            cert: Any = None,
         ) -> Any:
             target: Target | None = getattr(request, "keel_target", None)
             if target is None:
                 raise Refused("request not checked by the SSRF guard")
-            host_params, pool_kwargs = self.build_connection_pool_key_attributes(request, verify, cert)
+            host_params, found = self.build_connection_pool_key_attributes(request, verify, cert)
             host_params["host"] = target.ip
+            pool_kwargs: dict[str, Any] = dict(found)
             if target.scheme == "https":
                 pool_kwargs["server_hostname"] = target.host
                 pool_kwargs["assert_hostname"] = target.host
@@ -149,7 +154,7 @@ def pinned_session(pool_size: int = 64) -> requests.Session:
     from requests.cookies import RequestsCookieJar
 
     class _NoCookies(RequestsCookieJar):
-        def set_cookie(self, *args: Any, **kwargs: Any) -> None:
+        def set_cookie(self, *args: Any, **kwargs: Any) -> None:  # noqa: ARG002
             return None
 
     session = requests.Session()

@@ -62,7 +62,7 @@ def _over_rate(key: tuple[str, str], limit: int | None) -> bool:
     return count > limit
 
 
-def attempt(ep: Endpoint, message: dict[str, Any], number: int) -> sender.Outcome:
+def attempt(ep: Endpoint, message: dict[str, Any]) -> sender.Outcome:
     """One signed send (the timestamp is now; the id and body never change)."""
     payload = message["body"]
     headers = {**ep.headers, **signing.headers(list(ep.keys), message["delivery_id"], clock.epoch(), payload)}
@@ -86,7 +86,11 @@ def run(jobs: list[queue.Job], lane: str = queue.FAST, trigger: str = "auto") ->
     live: list[tuple[queue.Job, dict[str, Any]]] = []
     for job in jobs:
         msg = found.get(repo.message_key(job.tenant_id, job.delivery_id))
-        if msg is None or msg.get("status") in {"succeeded", "failed"} or msg.get("next_attempt") != job.attempt:
+        if (
+            msg is None
+            or msg.get("status") in {"succeeded", "failed"}
+            or msg.get("next_attempt") != job.attempt
+        ):
             report.skipped += 1  # a duplicate, or a message already past this attempt
             continue
         live.append((job, msg))
@@ -111,7 +115,7 @@ def run(jobs: list[queue.Job], lane: str = queue.FAST, trigger: str = "auto") ->
             later.append((job, 1))
             continue
         todo.append((job, msg, ep))
-    outcomes = list(pool().map(lambda t: attempt(t[2], t[1], t[0].attempt), todo)) if todo else []
+    outcomes = list(pool().map(lambda t: attempt(t[2], t[1]), todo)) if todo else []
     retries: dict[str, list[tuple[queue.Job, int]]] = defaultdict(list)
     per_endpoint: dict[tuple[str, str], list[tuple[sender.Outcome, Endpoint]]] = defaultdict(list)
     for (job, msg, ep), outcome in zip(todo, outcomes, strict=True):
@@ -203,9 +207,15 @@ def _endpoint_health(
             change = Change(system)
             store.mark_failing(change.tx, endpoint_id, now_iso)
             disable_at = clock.iso(now + timedelta(seconds=schedule.FAILING_DISABLE_SECONDS))
-            change.emit("webhook.endpoint_failing", {**ref, "failing_since": now_iso, "disable_at": disable_at})
-            change.audit("webhook.endpoint_failing", tenant_id=tenant_id, target_type="webhook_endpoint",
-                         target_id=endpoint_id)
+            change.emit(
+                "webhook.endpoint_failing", {**ref, "failing_since": now_iso, "disable_at": disable_at}
+            )
+            change.audit(
+                "webhook.endpoint_failing",
+                tenant_id=tenant_id,
+                target_type="webhook_endpoint",
+                target_id=endpoint_id,
+            )
             change.commit()
         else:
             failing_for = (now - clock.parse(since)).total_seconds()
@@ -214,10 +224,18 @@ def _endpoint_health(
             elif failing_for >= schedule.FAILING_WARN_SECONDS and not ep.failing_warned_at:
                 change = Change(system)
                 store.mark_warned(change.tx, endpoint_id, since, now_iso)
-                disable_at = clock.iso(clock.parse(since) + timedelta(seconds=schedule.FAILING_DISABLE_SECONDS))
-                change.emit("webhook.endpoint_disabling", {**ref, "failing_since": since, "disable_at": disable_at})
-                change.audit("webhook.endpoint_disabling", tenant_id=tenant_id, target_type="webhook_endpoint",
-                             target_id=endpoint_id)
+                disable_at = clock.iso(
+                    clock.parse(since) + timedelta(seconds=schedule.FAILING_DISABLE_SECONDS)
+                )
+                change.emit(
+                    "webhook.endpoint_disabling", {**ref, "failing_since": since, "disable_at": disable_at}
+                )
+                change.audit(
+                    "webhook.endpoint_disabling",
+                    tenant_id=tenant_id,
+                    target_type="webhook_endpoint",
+                    target_id=endpoint_id,
+                )
                 change.commit()
     except KeelError:  # another worker recorded it first
         pass
@@ -227,9 +245,16 @@ def _endpoint_health(
 def _disable(tenant_id: str, endpoint_id: str, reason: str, now_iso: str) -> None:
     change = Change(Principal.system(tenant_id, "webhooks"))
     repo.for_tenant(tenant_id).disable(change.tx, endpoint_id, reason, now_iso)
-    change.emit("webhook.endpoint_disabled", {"tenant_id": tenant_id, "endpoint_id": endpoint_id, "reason": reason})
-    change.audit("webhook.endpoint_disable", tenant_id=tenant_id, target_type="webhook_endpoint",
-                 target_id=endpoint_id, details={"reason": reason})
+    change.emit(
+        "webhook.endpoint_disabled", {"tenant_id": tenant_id, "endpoint_id": endpoint_id, "reason": reason}
+    )
+    change.audit(
+        "webhook.endpoint_disable",
+        tenant_id=tenant_id,
+        target_type="webhook_endpoint",
+        target_id=endpoint_id,
+        details={"reason": reason},
+    )
     try:
         change.commit()
         logger.warning("webhook endpoint disabled", extra={"endpoint_id": endpoint_id, "reason": reason})

@@ -14,7 +14,7 @@ from typing import Any
 from keel.core import aws, clock, sealing
 from keel.webhooks import repo, signing
 
-SECRET_PURPOSE = "webhook-secret"
+SECRET_PURPOSE = "webhook-secret"  # noqa: S105 - a sealing purpose, not a secret
 TTL_SECONDS = 10.0
 
 

@@ -19,7 +19,9 @@ def fan_out(event: DomainEvent) -> int:
         return 0
     store = repo.for_tenant(event.tenant_id)
     targets = [
-        e for e in store.endpoints() if e.get("active") and messages.matches(e.get("event_types", []), event.type)
+        e
+        for e in store.endpoints()
+        if e.get("active") and messages.matches(e.get("event_types", []), event.type)
     ]
     if not targets:
         return 0
@@ -36,7 +38,9 @@ def fan_out(event: DomainEvent) -> int:
             event_type=event.type,
             payload=payload,
         )
-        fields |= repo.due_fields(event.tenant_id, did, clock.iso(now), clock.iso(now + messages.REQUEUE_GRACE))
+        fields |= repo.due_fields(
+            event.tenant_id, did, clock.iso(now), clock.iso(now + messages.REQUEUE_GRACE)
+        )
         if not store.add_message(fields):
             existing = store.message(did)
             if not existing or existing.get("status") != "pending" or existing.get("next_attempt") != 1:

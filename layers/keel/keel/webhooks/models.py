@@ -31,7 +31,9 @@ def _check_headers(value: dict[str, str] | None) -> dict[str, str] | None:
 
 class EndpointCreate(Model):
     model_config = ConfigDict(extra="forbid")
-    url: str = Field(min_length=8, max_length=2048, description="https URL (checked against private addresses)")
+    url: str = Field(
+        min_length=8, max_length=2048, description="https URL (checked against private addresses)"
+    )
     event_types: list[str] = Field(
         min_length=1,
         max_length=100,

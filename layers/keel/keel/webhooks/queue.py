@@ -26,7 +26,9 @@ class Job:
     attempt: int
 
     def body(self) -> str:
-        return json.dumps({"t": self.tenant_id, "d": self.delivery_id, "a": self.attempt}, separators=(",", ":"))
+        return json.dumps(
+            {"t": self.tenant_id, "d": self.delivery_id, "a": self.attempt}, separators=(",", ":")
+        )
 
     @classmethod
     def parse(cls, body: str) -> Job:
@@ -46,6 +48,6 @@ def send(jobs: list[tuple[Job, int]], lane: str = FAST) -> None:
             {"Id": str(i), "MessageBody": job.body(), "DelaySeconds": max(0, min(MAX_DELAY, int(delay)))}
             for i, (job, delay) in enumerate(chunk)
         ]
-        resp = client.send_message_batch(QueueUrl=url, Entries=entries)  # type: ignore[arg-type]
+        resp = client.send_message_batch(QueueUrl=url, Entries=entries)
         if resp.get("Failed"):
             raise RuntimeError(f"{len(resp['Failed'])} webhook jobs not queued")

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -96,7 +97,7 @@ class WebhookRepo:
 
     def recovered(self, endpoint_id: str, since: str) -> None:
         """A success ends a failing streak (if it is still the one that started at `since`)."""
-        try:
+        with contextlib.suppress(KeelError):  # another success ended it first
             table.update(
                 self.pk,
                 keys.webhook_endpoint_sk(endpoint_id),
@@ -104,11 +105,9 @@ class WebhookRepo:
                 values={":s": since},
                 condition="failing_since = :s",
             )
-        except KeelError:
-            pass
 
     def set_slow(self, endpoint_id: str, until: str) -> None:
-        try:
+        with contextlib.suppress(KeelError):  # deleted meanwhile
             table.update(
                 self.pk,
                 keys.webhook_endpoint_sk(endpoint_id),
@@ -116,8 +115,6 @@ class WebhookRepo:
                 values={":u": until},
                 condition="attribute_exists(PK)",
             )
-        except KeelError:
-            pass
 
     def delete_endpoint(self, tx: Tx, endpoint_id: str) -> None:
         tx.delete(
@@ -303,7 +300,9 @@ def apply_updates(ops: list[dict[str, Any]]) -> int:
     for start in range(0, len(ops), MAX_TX):
         chunk = ops[start : start + MAX_TX]
         try:
-            client.transact_write_items(TransactItems=[{"Update": {"TableName": name, **op}} for op in chunk])
+            client.transact_write_items(
+                TransactItems=[{"Update": {"TableName": name, **op}} for op in chunk]  # type: ignore[typeddict-item]
+            )
             applied += len(chunk)
             continue
         except ClientError as exc:
@@ -320,9 +319,7 @@ def apply_updates(ops: list[dict[str, Any]]) -> int:
 
 
 def due_messages(now: str, limit: int) -> list[dict[str, Any]]:
-    page = table.query(
-        keys.WEBHOOK_DUE_INDEX_PK, index="GSI1", sk_between=("0", f"{now}#~"), limit=limit
-    )
+    page = table.query(keys.WEBHOOK_DUE_INDEX_PK, index="GSI1", sk_between=("0", f"{now}#~"), limit=limit)
     return page.items
 
 

@@ -20,7 +20,7 @@ THROTTLED = frozenset({429, 502, 503, 504})
 FAILING_WARN_SECONDS = 4 * 24 * 3600  # the admins are warned a day before
 FAILING_DISABLE_SECONDS = 5 * 24 * 3600  # an endpoint failing every attempt this long is disabled
 
-_rng = random.Random()
+_rng = random.Random()  # noqa: S311 - jitter, not a secret
 
 
 def base_delay(attempt: int) -> int | None:

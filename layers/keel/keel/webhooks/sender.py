@@ -64,7 +64,7 @@ def _read_body(resp: Any) -> str:
     return bytes(kept).decode("utf-8", "replace")
 
 
-def post(url: str, body: str, headers: dict[str, str], timeout: float) -> Outcome:
+def post(url: str, body: str, headers: dict[str, str], timeout: float) -> Outcome:  # noqa: PLR0911
     import requests
 
     try:
@@ -103,7 +103,7 @@ def post(url: str, body: str, headers: dict[str, str], timeout: float) -> Outcom
         text = _read_body(resp)
     except requests.exceptions.RequestException:
         text = ""
-    except Exception:  # noqa: BLE001 - a broken answer body is still an answer with a status
+    except Exception:
         text = ""
     status = resp.status_code
     error = None

@@ -141,7 +141,9 @@ def update_endpoint(
     changes["updated_at"] = clock.iso()
     change = Change(principal)
     repo.for_tenant(scoped).update_endpoint(change.tx, endpoint_id, changes, tuple(remove))
-    change.emit("webhook.endpoint_updated", {"tenant_id": scoped, "endpoint_id": endpoint_id}, tenant_id=scoped)
+    change.emit(
+        "webhook.endpoint_updated", {"tenant_id": scoped, "endpoint_id": endpoint_id}, tenant_id=scoped
+    )
     change.audit(
         "webhook.endpoint_update",
         tenant_id=scoped,
@@ -159,8 +161,12 @@ def delete_endpoint(principal: Principal, tenant_id: str | None, endpoint_id: st
     scoped = principal.tenant_scope(tenant_id)
     change = Change(principal)
     repo.for_tenant(scoped).delete_endpoint(change.tx, endpoint_id)
-    change.emit("webhook.endpoint_deleted", {"tenant_id": scoped, "endpoint_id": endpoint_id}, tenant_id=scoped)
-    change.audit("webhook.endpoint_delete", tenant_id=scoped, target_type="webhook_endpoint", target_id=endpoint_id)
+    change.emit(
+        "webhook.endpoint_deleted", {"tenant_id": scoped, "endpoint_id": endpoint_id}, tenant_id=scoped
+    )
+    change.audit(
+        "webhook.endpoint_delete", tenant_id=scoped, target_type="webhook_endpoint", target_id=endpoint_id
+    )
     change.commit()
     endpoints.forget(scoped, endpoint_id)
 
@@ -183,7 +189,9 @@ def rotate_secret(
         remove = ("previous_secret", "previous_secret_expires_at")
     change = Change(principal)
     repo.for_tenant(scoped).update_endpoint(change.tx, endpoint_id, changes, remove)
-    change.emit("webhook.endpoint_updated", {"tenant_id": scoped, "endpoint_id": endpoint_id}, tenant_id=scoped)
+    change.emit(
+        "webhook.endpoint_updated", {"tenant_id": scoped, "endpoint_id": endpoint_id}, tenant_id=scoped
+    )
     change.audit(
         "webhook.secret_rotate",
         tenant_id=scoped,
@@ -196,7 +204,9 @@ def rotate_secret(
     return SecretRotated(endpoint_id=endpoint_id, secret=secret, previous_secret_expires_at=until)
 
 
-def test_endpoint(principal: Principal, tenant_id: str | None, endpoint_id: str, body: TestSend) -> TestResult:
+def test_endpoint(
+    principal: Principal, tenant_id: str | None, endpoint_id: str, body: TestSend
+) -> TestResult:
     """Sends a sample message now (signed like any other), records it and answers the result."""
     principal.require(Permission.WEBHOOKS_MANAGE)
     scoped = principal.tenant_scope(tenant_id)
@@ -437,7 +447,9 @@ def stats(
                 attempt_success_rate=round(ok_attempts / len(attempts), 4) if attempts else None,
                 mean_latency_ms=round(statistics.fmean(latencies), 1) if latencies else None,
                 p95_latency_ms=_p95(latencies),
-                retry_rate=round(sum(1 for i in items if len(i.get("attempt_log") or []) > 1) / len(items), 4),
+                retry_rate=round(
+                    sum(1 for i in items if len(i.get("attempt_log") or []) > 1) / len(items), 4
+                ),
                 top_errors=[ErrorCount(error=e, count=c) for e, c in errors.most_common(5)],
             )
         )
