@@ -189,7 +189,7 @@ def _endpoint_health(
     now_iso = clock.iso(now)
     if any(o.timed_out for o, _ in results):
         store.set_slow(endpoint_id, clock.iso(now + SLOW_FOR))
-        endpoints.forget(tenant_id, endpoint_id)
+        endpoints.remember(ep, slow_until=clock.iso(now + SLOW_FOR))
         report.slow_endpoints.add(key)
     if any(o.status_code == 410 for o, _ in results):
         _disable(tenant_id, endpoint_id, "gone", now_iso)
@@ -217,29 +217,28 @@ def _endpoint_health(
                 target_id=endpoint_id,
             )
             change.commit()
-        else:
-            failing_for = (now - clock.parse(since)).total_seconds()
-            if failing_for >= schedule.FAILING_DISABLE_SECONDS:
-                _disable(tenant_id, endpoint_id, "failing", now_iso)
-            elif failing_for >= schedule.FAILING_WARN_SECONDS and not ep.failing_warned_at:
-                change = Change(system)
-                store.mark_warned(change.tx, endpoint_id, since, now_iso)
-                disable_at = clock.iso(
-                    clock.parse(since) + timedelta(seconds=schedule.FAILING_DISABLE_SECONDS)
-                )
-                change.emit(
-                    "webhook.endpoint_disabling", {**ref, "failing_since": since, "disable_at": disable_at}
-                )
-                change.audit(
-                    "webhook.endpoint_disabling",
-                    tenant_id=tenant_id,
-                    target_type="webhook_endpoint",
-                    target_id=endpoint_id,
-                )
-                change.commit()
-    except KeelError:  # another worker recorded it first
-        pass
-    endpoints.forget(tenant_id, endpoint_id)
+            endpoints.remember(ep, failing_since=now_iso)
+            return
+        failing_for = (now - clock.parse(since)).total_seconds()
+        if failing_for >= schedule.FAILING_DISABLE_SECONDS:
+            _disable(tenant_id, endpoint_id, "failing", now_iso)
+        elif failing_for >= schedule.FAILING_WARN_SECONDS and not ep.failing_warned_at:
+            change = Change(system)
+            store.mark_warned(change.tx, endpoint_id, since, now_iso)
+            disable_at = clock.iso(clock.parse(since) + timedelta(seconds=schedule.FAILING_DISABLE_SECONDS))
+            change.emit(
+                "webhook.endpoint_disabling", {**ref, "failing_since": since, "disable_at": disable_at}
+            )
+            change.audit(
+                "webhook.endpoint_disabling",
+                tenant_id=tenant_id,
+                target_type="webhook_endpoint",
+                target_id=endpoint_id,
+            )
+            change.commit()
+            endpoints.remember(ep, failing_warned_at=now_iso)
+    except KeelError:  # another worker recorded it first: read it again
+        endpoints.forget(tenant_id, endpoint_id)
 
 
 def _disable(tenant_id: str, endpoint_id: str, reason: str, now_iso: str) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from keel.core import aws, clock, sealing
@@ -81,6 +81,14 @@ def load(wanted: set[tuple[str, str]]) -> dict[tuple[str, str], Endpoint | None]
                 out[(t, e)] = from_item(item) if item else None
                 _cache[(t, e)] = (now + TTL_SECONDS, out[(t, e)])
     return out
+
+
+def remember(ep: Endpoint, **changes: Any) -> None:
+    """What this worker just wrote about an endpoint, without reading it back."""
+    with _lock:
+        hit = _cache.get((ep.tenant_id, ep.endpoint_id))
+        if hit and hit[1] is not None:
+            _cache[(ep.tenant_id, ep.endpoint_id)] = (hit[0], replace(hit[1], **changes))
 
 
 def forget(tenant_id: str, endpoint_id: str) -> None:
