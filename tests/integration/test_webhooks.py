@@ -261,3 +261,30 @@ def test_bad_input_permissions_and_other_tenants(
     assert "user.created" in names
     assert not any(n.startswith("webhook.") for n in names)
     assert types[names.index("user.created")]["schema"]["properties"]["user_id"]
+
+
+def test_an_endpoint_failing_for_five_days_is_disabled_with_warnings(
+    api: Api, local_targets: None, receiver: Receiver
+) -> None:
+    clock.freeze()
+    pipe = Pipeline(api.stack)
+    root = super_admin(api)
+    boss = tenant_admin(api, root)
+    pipe.run()
+    register(api, boss, receiver.url)
+    receiver.status = 500
+    subjects = []
+    for n, later in enumerate([0, 4.1, 1.0]):  # failing since day 0; day 4.1; day 5.1
+        clock.advance(days=later)
+        boss = login(api, boss.email)
+        member(api, boss, f"u{n}@acme.example.com", role="cashier")
+        deliver(api, pipe)
+        pipe.run()
+        subjects.append(sorted(m.subject for m in api.stack.sent_mail() if m.subject.startswith("Webhook")))
+    assert subjects == [
+        ["Webhook endpoint failing"],
+        ["Webhook endpoint failing", "Webhook endpoint to be disabled"],
+        ["Webhook endpoint disabled", "Webhook endpoint failing", "Webhook endpoint to be disabled"],
+    ]
+    got = api.get("/webhooks/endpoints", token=boss.token).json["items"][0]
+    assert (got["active"], got["disabled_reason"]) == (False, "failing")
