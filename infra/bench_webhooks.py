@@ -19,7 +19,7 @@ import sys
 import time
 from typing import Any
 
-MESSAGES = 4000
+MESSAGES = int(os.environ.get("BENCH_WEBHOOK_MESSAGES", "20000"))
 BATCH = 100
 ENDPOINTS = 20
 DEAD_TIMEOUT = 2.0
