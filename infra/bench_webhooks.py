@@ -79,7 +79,7 @@ _CALLS: list[str] = []
 
 
 def _stub_aws(messages: dict[str, dict[str, Any]], calls: list[str]) -> None:
-    from botocore.awsrequest import AWSResponse
+    from botocore.awsrequest import AWSResponse, HTTPHeaders
 
     from keel.core import aws
     from keel.store.table import serialize
@@ -107,7 +107,9 @@ def _stub_aws(messages: dict[str, dict[str, Any]], calls: list[str]) -> None:
                 "Failed": [],
             }
         raw = json.dumps(out).encode()
-        return AWSResponse(request.url, 200, {"content-type": "application/x-amz-json-1.0"}, _Raw(raw))
+        headers = HTTPHeaders()
+        headers["content-type"] = "application/x-amz-json-1.0"
+        return AWSResponse(request.url, 200, headers, _Raw(raw))
 
     for service in ("dynamodb", "sqs"):
         aws.client(service).meta.events.register("before-send", answer)
