@@ -61,6 +61,11 @@ DOMAIN_ERRORS: dict[str, list[str]] = {
     "list_registrations": ["SAAS_060"],
     "list_oversold_registrations": ["SAAS_060"],
     "notify_oversold_registrations": ["SAAS_060"],
+    # webhooks (issue 11)
+    "retry_webhook_delivery": ["SAAS_011", "SAAS_040", "SAAS_042"],
+    "retry_failed_webhook_deliveries": ["SAAS_011", "SAAS_040"],
+    "get_webhook_stats": ["SAAS_040"],
+    "list_webhook_deliveries": ["API_005"],
 }
 # The link pages' forms do what their JSON operations do, answering a page at the same status.
 _PASSWORD = ["API_007", "SAAS_005"]

@@ -226,6 +226,8 @@ def start(
         spec.logical_id: {
             **emulation.function_environment(stack, spec.environment),
             "PUBLIC_BASE_URL": api_url,
+            # webhooks may target a receiver on this machine over plain http (keel.core.netguard)
+            "ALLOW_LOCAL_TARGETS": "true",
         }
         for spec in specs.values()
     }

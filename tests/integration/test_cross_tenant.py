@@ -45,6 +45,9 @@ def _fillers(v: World) -> dict[str, str]:
         "notification_id": v.notify.get("notification_id", "ntf_a"),
         # checkout (issue 13): a workshop city (A is a pharmacy: refused before any lookup)
         "city_id": "dallas-jan-2026",
+        # webhooks (issue 11)
+        "endpoint_id": v.webhook_endpoint_id,
+        "delivery_id": v.webhook_delivery_id,
     }
 
 
@@ -88,6 +91,12 @@ def _bodies(v: World) -> dict[str, Any]:
             "counts": {"actual_limit": 5, "held": 0, "sold": 0},
             "reason": "Audit",
         },
+        # webhooks (issue 11)
+        "create_webhook_endpoint": {"url": "https://93.184.215.14/in", "event_types": ["user.*"]},
+        "update_webhook_endpoint": {"description": "mine now"},
+        "rotate_webhook_secret": {},
+        "test_webhook_endpoint": {},
+        "retry_failed_webhook_deliveries": {"since": "2020-01-01T00:00:00Z", "until": "2020-01-20T00:00:00Z"},
     }
 
 

@@ -79,6 +79,33 @@ def _protected(w: World) -> list[Row]:
         ("revoke_invitation", "POST", f"/invitations/{w.invitation_id}/revoke", None),
         ("export_user_data", "GET", f"/users/{u}/data-export", None),
         ("delete_user_data", "POST", f"/users/{u}/data-deletion", {"reason": "GDPR request 7"}),
+        # webhooks (issue 11)
+        ("list_webhook_endpoints", "GET", "/webhooks/endpoints", None),
+        (
+            "create_webhook_endpoint",
+            "POST",
+            "/webhooks/endpoints",
+            {"url": "https://93.184.215.14/in", "event_types": ["user.*"]},
+        ),
+        (
+            "update_webhook_endpoint",
+            "PATCH",
+            f"/webhooks/endpoints/{w.webhook_endpoint_id}",
+            {"description": "x"},
+        ),
+        ("delete_webhook_endpoint", "DELETE", f"/webhooks/endpoints/{w.webhook_endpoint_id}", None),
+        ("rotate_webhook_secret", "POST", f"/webhooks/endpoints/{w.webhook_endpoint_id}/rotate-secret", {}),
+        ("test_webhook_endpoint", "POST", f"/webhooks/endpoints/{w.webhook_endpoint_id}/test", {}),
+        ("list_webhook_deliveries", "GET", "/webhooks/deliveries", None),
+        ("get_webhook_delivery", "GET", f"/webhooks/deliveries/{w.webhook_delivery_id}", None),
+        ("retry_webhook_delivery", "POST", f"/webhooks/deliveries/{w.webhook_delivery_id}/retry", None),
+        (
+            "retry_failed_webhook_deliveries",
+            "POST",
+            "/webhooks/deliveries/retry-failed",
+            {"since": "2020-01-01T00:00:00Z", "until": "2020-01-20T00:00:00Z"},
+        ),
+        ("get_webhook_stats", "GET", "/webhooks/stats", None),
         ("list_deletion_log", "GET", "/deletion-log", None),
         # notifications (issue 10)
         *_notify_rows(w),
@@ -255,7 +282,8 @@ def test_another_tenants_ids_are_404_leak_nothing_and_write_nothing(api: Api) ->
             continue
         # naming tenant A in the query, and (where an id is in the path) the bare id from tenant B
         check(f"{op}?tenant_id", _call(api, method, path, body, w.other.token, a))
-        if any(x in path for x in (w.ph.user_id, w.invitation_id, w.boss_session, w.impersonation_id)):
+        ids = (w.ph.user_id, w.invitation_id, w.boss_session, w.impersonation_id, w.webhook_endpoint_id)
+        if any(x in path for x in (*ids, w.webhook_delivery_id)):
             check(f"{op} (id only)", _call(api, method, path, body, w.other.token))
     # operations that take the tenant in the body
     for op, path, body in [

@@ -22,6 +22,7 @@ SELF_ONLY = frozenset(
         "update_notification_preferences",
         "list_inbox",
         "mark_inbox_read",
+        "list_event_types",  # webhooks (issue 11): the platform's catalogue, nothing of a tenant
     }
 )
 

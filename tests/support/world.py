@@ -25,6 +25,9 @@ class World:
     role: str = CUSTOM_ROLE  # a custom role of A
     # notifications (issue 10): template_id, rule_id, send_id (scheduled), notification_id of A
     notify: dict[str, str] = field(default_factory=dict)
+    # webhooks (issue 11): an endpoint of A and one of its messages
+    webhook_endpoint_id: str = "whep_a"
+    webhook_delivery_id: str = "msg_a"
 
 
 def two_tenants(api: Api) -> World:
@@ -49,6 +52,13 @@ def two_tenants(api: Api) -> World:
     from tests.support.notify import seed
 
     notify = seed(api, boss)
+    hook = api.post(
+        "/webhooks/endpoints",
+        {"url": "https://93.184.215.14/hook", "event_types": ["user.*"]},
+        token=boss.token,
+    )
+    assert hook.status == 201, hook.text
+    delivery_id = _webhook_message(boss.tenant_id, hook.json["endpoint_id"])
     return World(
         root,
         boss,
@@ -59,4 +69,24 @@ def two_tenants(api: Api) -> World:
         next(s["session_id"] for s in mine if s["current"]),
         imp.json["impersonation_id"],
         notify=notify,
+        webhook_endpoint_id=hook.json["endpoint_id"],
+        webhook_delivery_id=delivery_id,
     )
+
+
+def _webhook_message(tenant_id: str, endpoint_id: str) -> str:
+    """A failed message of A's endpoint (as the delivery worker leaves one)."""
+    from keel.core import ids
+    from keel.webhooks import messages, repo
+
+    did = messages.delivery_id(ids.new_id("evt"), endpoint_id)
+    fields = messages.new_message(
+        tenant_id=tenant_id,
+        delivery_id=did,
+        endpoint_id=endpoint_id,
+        event_id=None,
+        event_type="user.created",
+        payload=messages.body("user.created", clock.iso(), {"tenant_id": tenant_id, "user_id": "usr_x"}),
+    )
+    assert repo.for_tenant(tenant_id).add_message({**fields, "status": "failed", "next_attempt": 2})
+    return did

@@ -21,6 +21,7 @@ _ADMIN = (
     # notifications (issue 10)
     " notifications:manage notifications:read notifications:send"
 )
+_ADMIN += " webhooks:manage webhooks:read"  # webhooks (issue 11)
 _STAFF = "profile:self roles:read tenants:read users:read"
 
 # role: (kind, what it is granted)

@@ -70,6 +70,10 @@ class ErrorCode(Enum):
     API_013 = CodeInfo(
         409, "Answer not replayable", "The first answer held a credential; send a new Idempotency-Key"
     )
+    # webhooks (issue 11)
+    SAAS_040 = CodeInfo(404, "Webhook endpoint not found", "Verify the endpoint ID")
+    SAAS_041 = CodeInfo(404, "Webhook delivery not found", "Verify the delivery ID")
+    SAAS_042 = CodeInfo(409, "Webhook endpoint disabled", "Enable the endpoint, then retry")
 
     @property
     def status(self) -> int:
@@ -118,6 +122,9 @@ class Kind(StrEnum):
     SCHEDULED_NOTIFICATION = "Scheduled notification"
     # checkout (issue 13)
     EVENT = "Event"
+    # webhooks (issue 11)
+    WEBHOOK_ENDPOINT = "Webhook endpoint"
+    WEBHOOK_DELIVERY = "Webhook delivery"
 
 
 # One code per kind; API_006 is kept for a path that matches no route.
@@ -135,6 +142,9 @@ NOT_FOUND: dict[Kind, ErrorCode] = {
     Kind.SCHEDULED_NOTIFICATION: ErrorCode.SAAS_033,
     # checkout (issue 13)
     Kind.EVENT: ErrorCode.SAAS_060,
+    # webhooks (issue 11)
+    Kind.WEBHOOK_ENDPOINT: ErrorCode.SAAS_040,
+    Kind.WEBHOOK_DELIVERY: ErrorCode.SAAS_041,
 }
 
 

@@ -56,6 +56,9 @@ class Permission(StrEnum):
     EVENTS_READ = "events:read", Scope.TENANT  # events, inventory ledger and audit, registrations
     EVENTS_MANAGE = "events:manage", Scope.TENANT  # create/update events, notify oversold buyers
     INVENTORY_ADJUST = "inventory:adjust", Scope.TENANT  # expand and correct inventory (staff only)
+    # webhooks (issue 11)
+    WEBHOOKS_READ = "webhooks:read", Scope.TENANT  # endpoints, event types, delivery log, stats
+    WEBHOOKS_MANAGE = "webhooks:manage", Scope.TENANT  # endpoints, secrets, test sends, redelivery
 
 
 def platform_only(permissions: Iterable[str]) -> list[str]:
@@ -113,6 +116,9 @@ _TENANT_ADMIN = frozenset(
         P.NOTIFICATIONS_READ,
         P.NOTIFICATIONS_MANAGE,
         P.NOTIFICATIONS_SEND,
+        # webhooks (issue 11)
+        P.WEBHOOKS_READ,
+        P.WEBHOOKS_MANAGE,
     }
 )
 _STAFF = frozenset({P.PROFILE, P.USERS_READ, P.ROLES_READ, P.TENANTS_READ})

@@ -100,6 +100,43 @@ def send_invitation(event: DomainEvent) -> None:
     logger.info("invitation mail sent", extra={"invitation_id": invitation_id, "tenant_id": tenant_id})
 
 
+# --- webhooks (issue 11) --------------------------------------------------------------------
+
+
+def webhook_endpoint_alert(event: DomainEvent) -> None:
+    """webhook.endpoint_failing / _disabling / _disabled: the tenant's admins are told."""
+    from keel.core.permissions import ADMIN_ROLE, PLATFORM_KIND
+    from keel.core.principal import PLATFORM_TENANT
+    from keel.tenants import repo as tenants
+
+    tenant_id, endpoint_id = event.data["tenant_id"], event.data["endpoint_id"]
+    kind = PLATFORM_KIND if tenant_id == PLATFORM_TENANT else tenants.kind(tenant_id)
+    admins = users.for_tenant(tenant_id)
+    ids = admins.active_ids_with_role(ADMIN_ROLE.get(kind, ""), limit=20)
+    what = {
+        "webhook.endpoint_failing": (
+            "Webhook endpoint failing",
+            f"Deliveries to webhook endpoint {endpoint_id} started failing at "
+            f"{event.data.get('failing_since')}. Keel keeps retrying; if every delivery fails until "
+            f"{event.data.get('disable_at')}, the endpoint is disabled.",
+        ),
+        "webhook.endpoint_disabling": (
+            "Webhook endpoint to be disabled",
+            f"Webhook endpoint {endpoint_id} has failed every delivery since "
+            f"{event.data.get('failing_since')}; it is disabled at {event.data.get('disable_at')} "
+            "unless it recovers.",
+        ),
+        "webhook.endpoint_disabled": (
+            "Webhook endpoint disabled",
+            f"Webhook endpoint {endpoint_id} was disabled ({event.data.get('reason')}). Its failed "
+            "messages are kept: enable it, then retry them (POST /webhooks/deliveries/retry-failed).",
+        ),
+    }[event.type]
+    for user in admins.get_many(ids).values():
+        send(Mail(to=user.email, subject=what[0], text=f"Hello {user.name},\n\n{what[1]}\n"))
+    logger.info("webhook alert mailed", extra={"endpoint_id": endpoint_id, "admins": len(ids)})
+
+
 HANDLERS: dict[str, Callable[[DomainEvent], None]] = {
     "tenant.created": welcome_admin,
     # identity and security (issue 3)
@@ -112,6 +149,10 @@ HANDLERS: dict[str, Callable[[DomainEvent], None]] = {
     "user.email_change_requested": verify_new_email,
     "invitation.created": send_invitation,
     "invitation.resent": send_invitation,
+    # webhooks (issue 11)
+    "webhook.endpoint_failing": webhook_endpoint_alert,
+    "webhook.endpoint_disabling": webhook_endpoint_alert,
+    "webhook.endpoint_disabled": webhook_endpoint_alert,
 }
 
 

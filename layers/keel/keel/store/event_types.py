@@ -106,6 +106,20 @@ class InventoryAdjusted(CheckoutEventRef):
     ledger_id: str
 
 
+# webhooks (issue 11)
+class WebhookEndpointRef(TenantRef):
+    endpoint_id: str
+
+
+class WebhookEndpointFailing(WebhookEndpointRef):
+    failing_since: str = Field(description="When its deliveries started failing (ISO 8601)")
+    disable_at: str = Field(description="When it is disabled if every delivery keeps failing")
+
+
+class WebhookEndpointDisabled(WebhookEndpointRef):
+    reason: str = Field(description="`gone` (answered 410) or `failing` (failed for 5 days)")
+
+
 @dataclass(frozen=True)
 class EventType:
     name: str
@@ -168,6 +182,21 @@ _declare(
 )
 _declare("checkout.inventory_expanded", InventoryAdjusted, "Seats were added to a tier, with a reason")
 _declare("checkout.inventory_corrected", InventoryAdjusted, "A tier's counts were set to audited values")
+# webhooks (issue 11)
+_declare("webhook.endpoint_created", WebhookEndpointRef, "A webhook endpoint was registered")
+_declare("webhook.endpoint_updated", WebhookEndpointRef, "A webhook endpoint's settings or secret changed")
+_declare("webhook.endpoint_deleted", WebhookEndpointRef, "A webhook endpoint was deleted")
+_declare(
+    "webhook.endpoint_failing",
+    WebhookEndpointFailing,
+    "Deliveries to a webhook endpoint started failing (its tenant's admins are told)",
+)
+_declare(
+    "webhook.endpoint_disabling",
+    WebhookEndpointFailing,
+    "A webhook endpoint has failed for 4 days and is disabled in a day unless it recovers",
+)
+_declare("webhook.endpoint_disabled", WebhookEndpointDisabled, "A webhook endpoint was disabled by Keel")
 
 
 def validated(name: str, data: dict[str, Any] | Payload) -> dict[str, Any]:

@@ -434,3 +434,23 @@ def hold_due_sk(hold_until: str, tenant_id: str, hold_id: str) -> str:
 def oversold_index_pk(tenant_id: str, city_id: str) -> str:
     """GSI1, sparse: a city's registrations sold past the actual limit."""
     return f"T#{tenant_id}#OVERSOLD#{city_id}"
+
+
+# webhooks (issue 11) --------------------------------------------------------------------------
+# endpoints: tenant_pk(t) / WHEP#<endpoint>; messages (one per event and endpoint, with their
+# attempts): webhook_messages_pk(t) / <delivery id> (ULID-ordered: a time range is a key range);
+# due retries: GSI1 WEBHOOK_DUE_INDEX_PK / "<due>#<tenant>#<delivery>" (sparse, swept every minute).
+WEBHOOK_ENDPOINT_SK_PREFIX = "WHEP#"
+WEBHOOK_DUE_INDEX_PK = "WHDUE"
+
+
+def webhook_endpoint_sk(endpoint_id: str) -> str:
+    return f"{WEBHOOK_ENDPOINT_SK_PREFIX}{endpoint_id}"
+
+
+def webhook_messages_pk(tenant_id: str) -> str:
+    return f"T#{tenant_id}#WHMSG"
+
+
+def webhook_due_sk(due_at: str, tenant_id: str, delivery_id: str) -> str:
+    return f"{due_at}#{tenant_id}#{delivery_id}"

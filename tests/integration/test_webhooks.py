@@ -1,0 +1,290 @@
+"""Outgoing webhooks end to end in-process: register, deliver (verified with `standardwebhooks`),
+retries on the schedule with a frozen clock, redelivery of failed messages, rotation, stats."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from standardwebhooks import Webhook
+
+from keel.core import clock
+from keel.webhooks import repo, schedule
+from tests.support.actors import Actor, login, super_admin, tenant_admin
+from tests.support.http import Api
+from tests.support.people import member
+from tests.support.pipeline import Pipeline
+from tests.support.receiver import Receiver
+
+
+@pytest.fixture
+def local_targets(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ALLOW_LOCAL_TARGETS", "true")
+
+
+@pytest.fixture
+def receiver():  # type: ignore[no-untyped-def]
+    r = Receiver().start()
+    yield r
+    r.stop()
+
+
+def deliver(api: Api, pipe: Pipeline) -> None:
+    """Relay -> fan-out -> delivery, until nothing is left to do."""
+    pipe.relay()
+    while pipe.work("WebhookFanoutQueue", "functions/workers/webhook_fanout/")[0]:
+        pass
+    while pipe.work("WebhookDeliveryQueue", "functions/workers/webhook_delivery/")[0]:
+        pass
+
+
+def sweep(pipe: Pipeline) -> int:
+    from infra.apps import function_module
+    from infra.lambda_events import LambdaContext
+
+    out = function_module("functions/schedules/webhook_retries/").lambda_handler({}, LambdaContext("retries"))
+    while pipe.work("WebhookDeliveryQueue", "functions/workers/webhook_delivery/")[0]:
+        pass
+    return int(out["queued"])
+
+
+def register(api: Api, boss: Actor, url: str, **extra: Any) -> dict[str, Any]:
+    reply = api.post(
+        "/webhooks/endpoints", {"url": url, "event_types": ["user.*"], **extra}, token=boss.token
+    )
+    assert reply.status == 201, reply.text
+    return dict(reply.json)
+
+
+def test_register_deliver_verify_retry_redeliver_rotate_and_stats(
+    api: Api, local_targets: None, receiver: Receiver
+) -> None:
+    clock.freeze()
+    pipe = Pipeline(api.stack)
+    root = super_admin(api)
+    boss = tenant_admin(api, root)
+    pipe.run()
+    ep = register(api, boss, receiver.url, description="CRM sync", headers={"X-Env": "test"})
+    secret = ep["secret"]
+    assert secret.startswith("whsec_")
+    listed = api.get("/webhooks/endpoints", token=boss.token).json["items"]
+    assert [e["endpoint_id"] for e in listed] == [ep["endpoint_id"]]
+    assert "secret" not in listed[0]
+    assert secret not in api.stack.scan().__repr__()  # sealed at rest
+
+    # a user is created: one verified delivery
+    ph = member(api, boss, "ph@acme.example.com")
+    deliver(api, pipe)
+    assert len(receiver.got) == 1
+    got = receiver.got[0]
+    payload = Webhook(secret).verify(got.body, got.headers)
+    assert payload["type"] == "user.created"
+    assert payload["data"]["user_id"] == ph.user_id
+    assert set(payload) == {"type", "timestamp", "data"}
+    assert got.headers["x-env"] == "test"
+    first_id = got.headers["webhook-id"]
+    log = api.get("/webhooks/deliveries", token=boss.token).json["items"]
+    assert [(d["delivery_id"], d["status"], d["attempts"]) for d in log] == [(first_id, "succeeded", 1)]
+    detail = api.get(f"/webhooks/deliveries/{first_id}", token=boss.token).json
+    assert detail["attempt_log"][0]["status_code"] == 200
+    assert detail["attempt_log"][0]["response_body"] == '{"ok": true}'
+    assert secret not in str(detail)
+
+    # the receiver fails: retries are scheduled on Svix's schedule (frozen clock), then `failed`
+    receiver.status = 503
+    member(api, boss, "cash@acme.example.com", role="cashier")
+    deliver(api, pipe)
+    retrying = api.get("/webhooks/deliveries", token=boss.token, query={"status": "retrying"}).json["items"]
+    assert len(retrying) == 1
+    failing_id = retrying[0]["delivery_id"]
+    waits = []
+    for n in range(1, schedule.MAX_ATTEMPTS):
+        item = repo.for_tenant(boss.tenant_id).message(failing_id) or {}
+        assert item.get("status") == "retrying", item
+        last = clock.parse(item["attempt_log"][-1]["at"])
+        due = clock.parse(item["due_at"])
+        waits.append((due - last).total_seconds())
+        assert sweep(pipe) == 0  # not due yet
+        clock.freeze(due + timedelta(minutes=6))  # past its queue's grace: the sweep takes it
+        assert sweep(pipe) == 1, n
+    for wait, base in zip(waits, schedule.DELAYS, strict=True):
+        assert base * 0.9 <= wait <= base * 1.1
+    boss = login(api, boss.email)  # 27 hours later
+    final = api.get(f"/webhooks/deliveries/{failing_id}", token=boss.token).json
+    assert final["status"] == "failed"
+    assert len(final["attempt_log"]) == schedule.MAX_ATTEMPTS
+    assert {a["error"] for a in final["attempt_log"]} == {"HTTP 503"}
+    assert len({r.headers["webhook-id"] for r in receiver.got[1:]}) == 1  # stable across retries
+    # the admins were told when it started failing
+    pipe.run()
+    assert any(m.subject == "Webhook endpoint failing" for m in api.stack.sent_mail())
+
+    # back up: retry every failed message of the range; each arrives once
+    receiver.status = 200
+    before = len(receiver.got)
+    since = clock.iso(clock.now() - timedelta(days=3))
+    queued = api.post(
+        "/webhooks/deliveries/retry-failed", {"since": since, "until": clock.iso()}, token=boss.token
+    )
+    assert queued.status == 200, queued.text
+    assert queued.json["delivery_ids"] == [failing_id]
+    while pipe.work("WebhookDeliveryQueue", "functions/workers/webhook_delivery/")[0]:
+        pass
+    assert sweep(pipe) == 0
+    assert [r.headers["webhook-id"] for r in receiver.got[before:]] == [failing_id]
+    assert api.get(f"/webhooks/deliveries/{failing_id}", token=boss.token).json["status"] == "succeeded"
+
+    # rotation: both signatures during the grace period, each verifies (receivers check the
+    # timestamp against their own clock: back to the real time)
+    clock.unfreeze()
+    boss = login(api, boss.email)
+    rotated = api.post(f"/webhooks/endpoints/{ep['endpoint_id']}/rotate-secret", {}, token=boss.token)
+    assert rotated.status == 200, rotated.text
+    new_secret = rotated.json["secret"]
+    api.patch(f"/users/{ph.user_id}", {"name": "Renamed"}, token=boss.token)
+    deliver(api, pipe)
+    last = receiver.got[-1]
+    assert len(last.headers["webhook-signature"].split(" ")) == 2
+    assert Webhook(new_secret).verify(last.body, last.headers)["type"] == "user.updated"
+    assert Webhook(secret).verify(last.body, last.headers)["type"] == "user.updated"
+
+    # a test send answers synchronously
+    test = api.post(f"/webhooks/endpoints/{ep['endpoint_id']}/test", {}, token=boss.token)
+    assert test.status == 200, test.text
+    assert (test.json["success"], test.json["status_code"]) == (True, 200)
+
+    stats = api.get("/webhooks/stats", token=boss.token, query={"since": since}).json["endpoints"]
+    assert len(stats) == 1
+    s = stats[0]
+    assert (s["messages"], s["succeeded"], s["failed"]) == (4, 4, 0)
+    assert s["retry_rate"] == 0.25
+    assert s["top_errors"] == [{"error": "HTTP 503", "count": 8}]
+    assert s["p95_latency_ms"] is not None
+
+
+def test_410_disables_and_retry_after_is_honoured(api: Api, local_targets: None, receiver: Receiver) -> None:
+    clock.freeze()
+    pipe = Pipeline(api.stack)
+    root = super_admin(api)
+    boss = tenant_admin(api, root)
+    pipe.run()
+    ep = register(api, boss, receiver.url)
+    receiver.status, receiver.reply_headers = 429, {"Retry-After": "3600"}
+    member(api, boss, "a@acme.example.com")
+    deliver(api, pipe)
+    item = api.get("/webhooks/deliveries", token=boss.token).json["items"][0]
+    wait = (clock.parse(item["next_attempt_at"]) - clock.now()).total_seconds()
+    assert 3599 <= wait <= 3600 * 1.01
+    receiver.status, receiver.reply_headers = 410, {}
+    clock.advance(hours=1, minutes=1)
+    assert sweep(pipe) == 1
+    boss = login(api, boss.email)
+    got = api.get("/webhooks/endpoints", token=boss.token).json["items"][0]
+    assert (got["active"], got["disabled_reason"]) == (False, "gone")
+    assert api.get(f"/webhooks/deliveries/{item['delivery_id']}", token=boss.token).json["status"] == "failed"
+    again = api.post(f"/webhooks/deliveries/{item['delivery_id']}/retry", token=boss.token)
+    assert (again.status, again.code) == (409, "SAAS_042")
+    assert (
+        api.patch(f"/webhooks/endpoints/{ep['endpoint_id']}", {"active": True}, token=boss.token).status
+        == 200
+    )
+    receiver.status = 200
+    assert api.post(f"/webhooks/deliveries/{item['delivery_id']}/retry", token=boss.token).status == 200
+    while pipe.work("WebhookDeliveryQueue", "functions/workers/webhook_delivery/")[0]:
+        pass
+    assert (
+        api.get(f"/webhooks/deliveries/{item['delivery_id']}", token=boss.token).json["status"] == "succeeded"
+    )
+
+
+def test_bad_input_permissions_and_other_tenants(
+    api: Api, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    real = socket.getaddrinfo
+    fake = {"hooks.acme.example.com": "93.184.215.14", "inside.acme.example.com": "10.1.2.3"}
+
+    def resolve(host: str, *args: Any, **kw: Any) -> Any:
+        if host in fake:
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (fake[host], 443))]
+        return real(host, *args, **kw)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    root = super_admin(api)
+    boss = tenant_admin(api, root)
+    other = tenant_admin(api, root, "Other Pharmacy", "boss@other.example.com")
+    cashier = member(api, boss, "cash@acme.example.com", role="cashier")
+    ok = {"url": "https://hooks.acme.example.com/in", "event_types": ["user.created"]}
+    before = api.stack.scan()
+    cases = [
+        ({"url": "http://hooks.acme.example.com/in"}, "url"),
+        ({"url": receiver.url}, "url"),  # loopback, outside local development
+        ({"url": "https://inside.acme.example.com/in"}, "url"),
+        ({"url": "https://169.254.169.254/latest"}, "url"),
+        ({"url": "https://[fd00:ec2::254]/latest"}, "url"),
+        ({"url": "https://[::ffff:127.0.0.1]/x"}, "url"),
+        ({"event_types": ["user.teleported"]}, "event_types"),
+        ({"timeout_seconds": 31}, "timeout_seconds"),
+        ({"headers": {"webhook-id": "x"}}, "headers"),
+    ]
+    for change, field in cases:
+        reply = api.post("/webhooks/endpoints", {**ok, **change}, token=boss.token)
+        assert (reply.status, reply.code) == (422, "API_007"), (change, reply.text)
+        assert reply.json["error"]["details"][0]["field"].startswith(field), reply.text
+    assert api.post("/webhooks/endpoints", ok, token=cashier.token).code == "SAAS_001"
+    assert api.get("/webhooks/endpoints", token=cashier.token).code == "SAAS_001"
+    assert api.get("/webhooks/stats", token=cashier.token).code == "SAAS_001"
+    assert (
+        api.post("/webhooks/endpoints", ok, token=other.token, query={"tenant_id": boss.tenant_id}).status
+        == 404
+    )
+    assert api.stack.scan() == before
+    created = api.post("/webhooks/endpoints", ok, token=boss.token)
+    assert created.status == 201, created.text
+    ep_id = created.json["endpoint_id"]
+    for method, path, body in [
+        ("PATCH", f"/webhooks/endpoints/{ep_id}", {"description": "mine"}),
+        ("DELETE", f"/webhooks/endpoints/{ep_id}", None),
+        ("POST", f"/webhooks/endpoints/{ep_id}/rotate-secret", {}),
+        ("POST", f"/webhooks/endpoints/{ep_id}/test", {}),
+        ("GET", "/webhooks/stats", None),
+    ]:
+        query = {"endpoint_id": ep_id} if method == "GET" else None
+        reply = api.call(method, path, json_body=body, token=other.token, query=query)
+        assert (reply.status, reply.code) == (404, "SAAS_040"), (path, reply.text)
+    assert api.get("/webhooks/endpoints", token=other.token).json["items"] == []
+    assert api.get("/webhooks/deliveries/msg_x", token=other.token).code == "SAAS_041"
+    types = api.get("/webhooks/event-types", token=boss.token).json["items"]
+    names = [t["name"] for t in types]
+    assert "user.created" in names
+    assert not any(n.startswith("webhook.") for n in names)
+    assert types[names.index("user.created")]["schema"]["properties"]["user_id"]
+
+
+def test_an_endpoint_failing_for_five_days_is_disabled_with_warnings(
+    api: Api, local_targets: None, receiver: Receiver
+) -> None:
+    clock.freeze()
+    pipe = Pipeline(api.stack)
+    root = super_admin(api)
+    boss = tenant_admin(api, root)
+    pipe.run()
+    register(api, boss, receiver.url)
+    receiver.status = 500
+    subjects = []
+    for n, later in enumerate([0, 4.1, 1.0]):  # failing since day 0; day 4.1; day 5.1
+        clock.advance(days=later)
+        boss = login(api, boss.email)
+        member(api, boss, f"u{n}@acme.example.com", role="cashier")
+        deliver(api, pipe)
+        pipe.run()
+        subjects.append(sorted(m.subject for m in api.stack.sent_mail() if m.subject.startswith("Webhook")))
+    assert subjects == [
+        ["Webhook endpoint failing"],
+        ["Webhook endpoint failing", "Webhook endpoint to be disabled"],
+        ["Webhook endpoint disabled", "Webhook endpoint failing", "Webhook endpoint to be disabled"],
+    ]
+    got = api.get("/webhooks/endpoints", token=boss.token).json["items"][0]
+    assert (got["active"], got["disabled_reason"]) == (False, "failing")
