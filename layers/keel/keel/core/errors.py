@@ -36,6 +36,10 @@ class ErrorCode(Enum):
     SAAS_015 = CodeInfo(404, "Invitation not found", "Verify the invitation ID")
     SAAS_016 = CodeInfo(404, "Session not found", "Verify the session ID")
     SAAS_017 = CodeInfo(404, "Impersonation not found", "Verify the impersonation ID")
+    # flags (SAAS_020-029)
+    SAAS_020 = CodeInfo(409, "Feature flag archived", "Archived flags serve their off value and cannot change")
+    SAAS_021 = CodeInfo(404, "Scheduled flag change not found", "Verify the flag key and change ID")
+    SAAS_022 = CodeInfo(409, "Scheduled flag change not pending", "It was applied, failed or cancelled already")
     AUTH_001 = CodeInfo(401, "Invalid credentials", "Verify credentials or reset password")
     AUTH_002 = CodeInfo(423, "Account locked", "Unlock account or wait for auto-unlock")
     AUTH_003 = CodeInfo(403, "Account suspended", "Contact administrator")
@@ -100,6 +104,9 @@ class Kind(StrEnum):
     INVITATION = "Invitation"
     SESSION = "Session"
     IMPERSONATION = "Impersonation"
+    # flags
+    FLAG = "Feature flag"
+    FLAG_CHANGE = "Scheduled flag change"
 
 
 # One code per kind; API_006 is kept for a path that matches no route.
@@ -110,6 +117,9 @@ NOT_FOUND: dict[Kind, ErrorCode] = {
     Kind.INVITATION: ErrorCode.SAAS_015,
     Kind.SESSION: ErrorCode.SAAS_016,
     Kind.IMPERSONATION: ErrorCode.SAAS_017,
+    # flags
+    Kind.FLAG: ErrorCode.SAAS_004,
+    Kind.FLAG_CHANGE: ErrorCode.SAAS_021,
 }
 
 

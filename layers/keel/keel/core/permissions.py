@@ -48,6 +48,9 @@ class Permission(StrEnum):
     IMPERSONATE = "users:impersonate", Scope.TENANT
     SYSTEM_READ = "system:read", Scope.PLATFORM  # platform health and operations
     PROFILE = "profile:self", Scope.TENANT  # everyone: own profile, sessions, 2FA, password
+    # flags: platform-managed; evaluating one's own flags needs only PROFILE
+    FLAGS_READ = "flags:read", Scope.PLATFORM  # list flags, their history, metrics, previews
+    FLAGS_MANAGE = "flags:manage", Scope.PLATFORM  # create, change, toggle, schedule, refresh
 
 
 def platform_only(permissions: Iterable[str]) -> list[str]:
@@ -113,7 +116,7 @@ _ROLES = (
         SUPER_ADMIN,
         "Super Admin",
         PLATFORM_KIND,
-        _TENANT_ADMIN | {P.TENANTS_LIST, P.TENANTS_MANAGE, P.SYSTEM_READ},
+        _TENANT_ADMIN | {P.TENANTS_LIST, P.TENANTS_MANAGE, P.SYSTEM_READ, P.FLAGS_READ, P.FLAGS_MANAGE},
     ),
     BuiltinRole(
         "support_agent",
@@ -129,6 +132,7 @@ _ROLES = (
                 P.AUDIT_READ,
                 P.SECURITY_READ,
                 P.IMPERSONATE,
+                P.FLAGS_READ,
             }
         ),
     ),
@@ -154,6 +158,8 @@ _ROLES = (
                 P.AUDIT_READ,
                 P.SECURITY_READ,
                 P.SESSIONS_MANAGE,
+                P.FLAGS_READ,
+                P.FLAGS_MANAGE,
             }
         ),
     ),

@@ -81,6 +81,26 @@ class InvitationAccepted(InvitationRef):
     user_id: str
 
 
+# flags
+class FlagRef(Payload):
+    flag_key: str
+    version: int = Field(description="The flag's version after the change")
+
+
+class FlagToggled(FlagRef):
+    on: bool
+
+
+class FlagChangeRef(Payload):
+    flag_key: str
+    change_id: str
+    action: str = Field(description="toggle, targeting or rollout")
+
+
+class FlagCacheRefreshed(Payload):
+    version: int = Field(description="The flag set's new version")
+
+
 @dataclass(frozen=True)
 class EventType:
     name: str
@@ -125,6 +145,16 @@ _declare("invitation.created", InvitationSent, "An invitation was created; the i
 _declare("invitation.resent", InvitationSent, "An invitation was sent again with a new link")
 _declare("invitation.revoked", InvitationRef, "An invitation was revoked; its link no longer works")
 _declare("invitation.accepted", InvitationAccepted, "An invitation was accepted and its user created")
+# flags
+_declare("flag.created", FlagRef, "A feature flag was created")
+_declare("flag.updated", FlagRef, "A feature flag's name, description, category or variations changed")
+_declare("flag.toggled", FlagToggled, "A feature flag was switched on or off")
+_declare("flag.targeting_updated", FlagRef, "A feature flag's rules or rollout changed")
+_declare("flag.archived", FlagRef, "A feature flag was archived (it serves its off value)")
+_declare("flag.change_scheduled", FlagChangeRef, "A change to a feature flag was scheduled")
+_declare("flag.change_cancelled", FlagChangeRef, "A scheduled flag change was cancelled")
+_declare("flag.change_applied", FlagChangeRef, "A scheduled flag change was applied (once)")
+_declare("flag.cache_refreshed", FlagCacheRefreshed, "Every evaluator was told to reload the flags")
 
 
 def validated(name: str, data: dict[str, Any] | Payload) -> dict[str, Any]:
