@@ -40,6 +40,7 @@ from keel.http.params import Cursor, Limit
 app = create_app()
 TAGS = ["flags"]
 JSON = "application/json"
+CACHE = "private, no-cache"
 READ = [requires(Permission.FLAGS_READ)]
 MANAGE = [requires(Permission.FLAGS_MANAGE)]
 EVALUATE = [requires(Permission.PROFILE)]  # everyone signed in, for their own context
@@ -130,12 +131,22 @@ def refresh_flag_cache() -> CacheRefreshed:
 NOT_MODIFIED = {304: {"description": "Not Modified: the flags are those of the ETag sent as If-None-Match"}}
 
 
+class NotModified(Exception):  # noqa: N818  (a 304, not an error)
+    def __init__(self, etag: str) -> None:
+        self.etag = etag
+
+
+@app.exception_handler(NotModified)
+def _not_modified(exc: NotModified) -> Response[Any]:
+    """An empty 304 (raised past the response model, which a 304 has none of)."""
+    return Response(status_code=304, body="", headers={"ETag": exc.etag, "Cache-Control": CACHE})
+
+
 def _cached(ok: Response[Any], etag: str) -> Response[Any]:
     """The answer with its ETag, or an empty 304 when the client holds this ETag already."""
-    headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
     if service.not_modified((app.current_event.headers or {}).get("if-none-match"), etag):
-        return Response(status_code=304, body="", headers=headers)
-    ok.headers.update(headers)
+        raise NotModified(etag)
+    ok.headers.update({"ETag": etag, "Cache-Control": CACHE})
     return ok
 
 
@@ -166,12 +177,13 @@ def ofrep_evaluate_flags(body: OfrepRequest | None = None) -> Response[OfrepBulk
 )
 def ofrep_evaluate_flag(key: str, body: OfrepRequest | None = None) -> Response[OfrepFlag]:  # noqa: ARG001
     result = service.evaluate_one(principal(app), key)
-    if result is None:  # OFREP's 404 body, which also carries Keel's error shape
-        error = {"code": ErrorCode.SAAS_004.name, "message": "Feature flag not found"}
-        error["request_id"] = app.current_event.request_context.request_id
-        body = {"key": key, "errorCode": "FLAG_NOT_FOUND", "errorDetails": error["message"], "error": error}
-        return Response(status_code=404, body=body, content_type=JSON)  # type: ignore[return-value]
-    return Response(status_code=200, body=service.as_ofrep(result), content_type=JSON)
+    if result is not None:
+        return Response(status_code=200, body=service.as_ofrep(result), content_type=JSON)
+    # OFREP's 404 body, which also carries Keel's error shape
+    error = {"code": ErrorCode.SAAS_004.name, "message": "Feature flag not found"}
+    error["request_id"] = app.current_event.request_context.request_id
+    body = {"key": key, "errorCode": "FLAG_NOT_FOUND", "errorDetails": error["message"], "error": error}
+    return Response(status_code=404, body=body, content_type=JSON)  # type: ignore[return-value]
 
 
 lambda_handler = entrypoint(app)
