@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import keel.core.coldstart  # noqa: F401  (first: no cyclic GC while the function initialises)
 
+import json
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -142,6 +143,20 @@ def _not_modified(exc: NotModified) -> Response[Any]:
     return Response(status_code=304, body="", headers={"ETag": exc.etag, "Cache-Control": CACHE})
 
 
+class OfrepNotFound(Exception):  # noqa: N818
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+
+@app.exception_handler(OfrepNotFound)
+def _ofrep_not_found(exc: OfrepNotFound) -> Response[Any]:
+    """OFREP's 404 body (`errorCode: FLAG_NOT_FOUND`), which also carries Keel's error shape."""
+    error = {"code": ErrorCode.SAAS_004.name, "message": "Feature flag not found"}
+    error["request_id"] = app.current_event.request_context.request_id
+    body = {"key": exc.key, "errorCode": "FLAG_NOT_FOUND", "errorDetails": error["message"], "error": error}
+    return Response(status_code=404, body=json.dumps(body), content_type=JSON)
+
+
 def _cached(ok: Response[Any], etag: str) -> Response[Any]:
     """The answer with its ETag, or an empty 304 when the client holds this ETag already."""
     if service.not_modified((app.current_event.headers or {}).get("if-none-match"), etag):
@@ -179,11 +194,7 @@ def ofrep_evaluate_flag(key: str, body: OfrepRequest | None = None) -> Response[
     result = service.evaluate_one(principal(app), key)
     if result is not None:
         return Response(status_code=200, body=service.as_ofrep(result), content_type=JSON)
-    # OFREP's 404 body, which also carries Keel's error shape
-    error = {"code": ErrorCode.SAAS_004.name, "message": "Feature flag not found"}
-    error["request_id"] = app.current_event.request_context.request_id
-    body = {"key": key, "errorCode": "FLAG_NOT_FOUND", "errorDetails": error["message"], "error": error}
-    return Response(status_code=404, body=body, content_type=JSON)  # type: ignore[return-value]
+    raise OfrepNotFound(key)
 
 
 lambda_handler = entrypoint(app)

@@ -134,3 +134,176 @@ def test_done_when_plan_rollout_sticky_preview_history_metrics_and_ofrep(api: Ap
     )
     assert (second.status, second.text) == (304, "")
     assert second.headers["etag"] == etag
+
+
+def test_refusals_bad_input_and_tenant_admins_write_nothing(api: Api) -> None:
+    root = super_admin(api)
+    boss = tenant_admin(api, root)
+    assert api.post("/flags", FLAG, token=root.token).status == 201
+    before = api.stack.scan()
+    toggle = {"on": False, "note": "kill switch"}
+    for method, path, body in [
+        ("POST", "/flags", {**FLAG, "key": "mine"}),
+        ("POST", "/flags/new-checkout/toggle", toggle),
+        ("PATCH", "/flags/new-checkout", {"name": "Mine"}),
+        ("PUT", "/flags/new-checkout/targeting", {"targeting": {"rules": []}}),
+        ("POST", "/flags/new-checkout/archive", {}),
+        ("POST", "/flag-cache/refresh", None),
+        ("GET", "/flags", None),
+        ("GET", "/flags/new-checkout/history", None),
+    ]:
+        reply = api.call(method, path, json_body=body, token=boss.token)
+        assert (reply.status, reply.code) == (403, "SAAS_001"), (path, reply.text)
+
+    def targeting(rules: list[dict[str, Any]]) -> Any:
+        return api.call("PUT", "/flags/new-checkout/targeting", json_body={"targeting": {"rules": rules}},
+                        token=root.token)
+
+    for rules, field in [
+        ([{"percentage": 150}], "targeting.rules.0.percentage"),
+        ([{"plans": ["platinum"]}], "targeting.rules[0].plans"),
+        ([{"roles": ["wizard"]}], "targeting.rules[0].roles"),
+        ([{"variation": "maybe", "plans": ["starter"]}], "targeting.rules[0].variation"),
+        ([{"plans": ["starter", "professional"]}, {"plans": ["starter"], "roles": ["cashier"]}],
+         "targeting.rules[1]"),
+        ([{}, {"plans": ["starter"]}], "targeting.rules[1]"),
+    ]:
+        reply = targeting(rules)
+        assert (reply.status, reply.code) == (422, "API_007"), reply.text
+        assert reply.json["error"]["details"][0]["field"] == field, reply.text
+    bad_key = api.post("/flags", {**FLAG, "key": "Bad Key"}, token=root.token)
+    assert bad_key.status == 422 and bad_key.json["error"]["details"][0]["field"] == "key"
+    mixed = api.post("/flags", {**FLAG, "key": "mixed", "variations": {"a": 1, "b": "x"}}, token=root.token)
+    assert mixed.status == 422
+    assert api.patch("/flags/new-checkout", {"key": "renamed"}, token=root.token).status == 422  # immutable
+    no_note = api.post("/flags/new-checkout/toggle", {"on": False}, token=root.token)
+    assert no_note.status == 422 and no_note.json["error"]["details"][0]["field"] == "note"
+    missing = api.post("/flags/ghost/toggle", toggle, token=root.token)
+    assert (missing.status, missing.code) == (404, "SAAS_004")
+    assert api.get("/flags/ghost", token=root.token).code == "SAAS_004"
+    assert api.stack.scan() == before
+
+
+def test_archived_flags_serve_off_and_cannot_change(api: Api) -> None:
+    root = super_admin(api)
+    boss = tenant_admin(api, root)
+    api.post("/flags", {**FLAG, "targeting": {"default_variation": "on"}}, token=root.token)
+    assert _evaluations(api, boss)["new-checkout"]["value"] is True
+    assert api.post("/flags/new-checkout/archive", {"note": "shipped"}, token=root.token).status == 200
+    got = _evaluations(api, boss)["new-checkout"]
+    assert (got["value"], got["reason"]) == (False, "DISABLED")
+    before = api.stack.scan()
+    again = api.post("/flags/new-checkout/toggle", {"on": True, "note": "oops"}, token=root.token)
+    assert (again.status, again.code) == (409, "SAAS_020")
+    assert api.stack.scan() == before
+
+
+def test_a_broken_flag_answers_its_off_value_with_error_and_the_others_still_evaluate(api: Api) -> None:
+    root = super_admin(api)
+    boss = tenant_admin(api, root)
+    api.post("/flags", {**FLAG, "key": "fine"}, token=root.token)
+    api.post("/flags", FLAG, token=root.token)
+    flag = api.stack.client("dynamodb")
+    from keel.core.config import settings
+
+    flag.update_item(
+        TableName=settings().table_name,
+        Key={"PK": {"S": "FLAGS"}, "SK": {"S": "FLAG#new-checkout"}},
+        UpdateExpression="SET targeting = :t",
+        ExpressionAttributeValues={":t": {"M": {"default_variation": {"S": "nowhere"}}}},
+    )
+    api.post("/flag-cache/refresh", token=root.token)
+    got = _evaluations(api, boss)
+    assert (got["new-checkout"]["value"], got["new-checkout"]["reason"]) == (False, "ERROR")
+    assert got["fine"]["reason"] == "STATIC"
+
+
+def test_warm_evaluation_is_the_auth_read_plus_one_batch_get_and_changes_reach_the_next_request(
+    api: Api,
+) -> None:
+    root = super_admin(api)
+    boss = tenant_admin(api, root)
+    for i in range(5):
+        api.post("/flags", {**FLAG, "key": f"f{i}", "targeting": {"rules": [{"plans": ["starter"]}]}},
+                 token=root.token)
+    _evaluations(api, boss)  # cold: loads the flag set
+    with dynamodb_calls() as calls:
+        assert _evaluations(api, boss)["f0"]["value"] is True
+    assert calls == ["GetItem", "BatchGetItem"]
+    reloads = cache.reloads["count"]
+    api.post("/flags/f0/toggle", {"on": False, "note": "incident 12"}, token=root.token)
+    with dynamodb_calls() as calls:
+        assert _evaluations(api, boss)["f0"]["reason"] == "DISABLED"  # its very next request
+    assert calls == ["GetItem", "BatchGetItem", "Query"]
+    assert cache.reloads["count"] == reloads + 1
+    assert api.post("/flag-cache/refresh", token=root.token).status == 200
+    with dynamodb_calls() as calls:
+        _evaluations(api, boss)
+    assert calls == ["GetItem", "BatchGetItem", "Query"]
+
+
+def test_ofrep_single_flag_and_not_found(api: Api) -> None:
+    root = super_admin(api)
+    boss = tenant_admin(api, root)
+    api.post("/flags", FLAG, token=root.token)
+    one = api.post("/ofrep/v1/evaluate/flags/new-checkout", {"context": {"targetingKey": "x"}}, token=boss.token)
+    assert one.status == 200, one.text
+    assert {k: one.json[k] for k in ("key", "value", "reason", "variant")} == {
+        "key": "new-checkout", "value": False, "reason": "STATIC", "variant": "off"}
+    missing = api.post("/ofrep/v1/evaluate/flags/ghost", {}, token=boss.token)
+    assert (missing.status, missing.json["errorCode"], missing.code) == (404, "FLAG_NOT_FOUND", "SAAS_004")
+    assert api.post("/ofrep/v1/evaluate/flags", {}).status == 401
+
+
+def test_scheduled_toggle_applies_once_even_when_the_scheduler_runs_twice(api: Api) -> None:
+    from datetime import timedelta
+
+    from keel.flags import repo as flag_repo
+    from keel.flags import service
+
+    from infra.lambda_events import LambdaContext, scheduled_event
+    from tests.support.http import handler_of
+    from infra.apps import function_module
+
+    root = super_admin(api)
+    boss = tenant_admin(api, root)
+    api.post("/flags", {**FLAG, "on": False, "targeting": {"default_variation": "on"}}, token=root.token)
+    assert _evaluations(api, boss)["new-checkout"]["reason"] == "DISABLED"
+    run_at = clock.iso(clock.now() + timedelta(minutes=2))
+    bad = api.post("/flags/new-checkout/schedules", {"run_at": "2001-01-01T00:00:00Z", "action": "toggle",
+                   "on": True, "note": "late"}, token=root.token)
+    assert bad.status == 422 and bad.json["error"]["details"][0]["field"] == "run_at"
+    assert api.post("/flags/new-checkout/schedules", {"run_at": run_at, "action": "toggle", "on": True,
+                    "note": "launch"}, token=boss.token).code == "SAAS_001"
+    made = api.post("/flags/new-checkout/schedules", {"run_at": run_at, "action": "toggle", "on": True,
+                    "note": "launch at noon"}, token=root.token)
+    assert made.status == 201, made.text
+    other = api.post("/flags/new-checkout/schedules", {"run_at": run_at, "action": "rollout",
+                     "percentage": 20, "note": "then 20 %"}, token=root.token).json
+    assert api.delete(f"/flags/new-checkout/schedules/{other['change_id']}", token=root.token).status == 200
+    assert api.delete(f"/flags/new-checkout/schedules/{other['change_id']}", token=root.token).code == "SAAS_022"
+
+    module = function_module(*handler_of("FlagChangesFunction"))
+
+    def run() -> dict[str, int]:
+        return module.lambda_handler(scheduled_event("arn:rule"), LambdaContext("flag-changes"))
+
+    assert run() == {"applied": 0, "failed": 0, "skipped": 0}  # not yet
+    clock.freeze(clock.now() + timedelta(minutes=2, seconds=1))
+    try:
+        # two runs at once: both read the change as pending, then each tries to apply it
+        seen_by_second_run = flag_repo.due(clock.iso())
+        assert [c.status for c in seen_by_second_run] == ["pending"]
+        assert run() == {"applied": 1, "failed": 0, "skipped": 0}
+        before = api.stack.scan()
+        assert service.apply_change(seen_by_second_run[0]) == "skipped"
+        assert api.stack.scan() == before  # nothing written by the loser
+        assert run() == {"applied": 0, "failed": 0, "skipped": 0}  # and a later run finds nothing
+    finally:
+        clock.unfreeze()
+    assert _evaluations(api, boss)["new-checkout"]["variant"] == "on"
+    history = api.get("/flags/new-checkout/history", token=root.token).json["items"]
+    assert [h["action"] for h in history] == ["toggle", "create"]
+    assert history[0]["note"].endswith("launch at noon") and history[0]["diff"] == {"on": {"from": False, "to": True}}
+    listed = api.get("/flags/new-checkout/schedules", token=root.token).json["items"]
+    assert sorted(c["status"] for c in listed) == ["applied", "cancelled"]

@@ -205,7 +205,7 @@ def close_schedule(tx: Tx, change: ScheduledChange, status: str, error: str | No
 
 def due(now: str, limit: int = 100) -> list[ScheduledChange]:
     """Pending changes whose time has come, oldest first (GSI1; the claim re-checks the item)."""
-    found = table.query(keys.FLAGS_DUE_PK, index="GSI1", sk_between=("", f"{now}#~"), limit=limit)
+    found = table.query(keys.FLAGS_DUE_PK, index="GSI1", sk_between=("0", f"{now}#~"), limit=limit)
     return [_change(i) for i in found.items]
 
 

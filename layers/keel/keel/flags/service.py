@@ -515,47 +515,48 @@ def cancel_schedule(principal: Principal, key: str, change_id: str) -> Scheduled
 
 
 def apply_due_changes() -> dict[str, int]:
-    """Apply every pending change whose time has come, each exactly once: the claim of the
-    scheduled item (pending -> applied) is in the same transaction as the flag's change, so a
-    second run (or a concurrent one) fails the claim and applies nothing."""
-    principal = Principal.system(job="flag-schedule")
+    """Apply every pending change whose time has come, each exactly once (see `apply_change`)."""
     done = {"applied": 0, "failed": 0, "skipped": 0}
     for scheduled in repo.due(clock.iso()):
-        try:
-            flag = repo.require(scheduled.flag_key)
-            _writable(flag)
-            fields = _changed(
-                flag, scheduled.action, scheduled.on, scheduled.targeting, scheduled.percentage, scheduled.rule
-            )
-            after = _next(flag, principal, **fields)
-            change = Change(principal)
-            repo.close_schedule(change.tx, scheduled, "applied")  # first: a lost race reads SAAS_022
-            event = "flag.toggled" if scheduled.action is ChangeAction.TOGGLE else "flag.targeting_updated"
-            _save(
-                change,
-                flag,
-                after,
-                action=scheduled.action.value,
-                note=f"scheduled ({scheduled.change_id}): {scheduled.note}",
-                event=event,
-                payload={"on": after.on} if scheduled.action is ChangeAction.TOGGLE else None,
-            )
-            change.emit(
-                "flag.change_applied",
-                {"flag_key": flag.key, "change_id": scheduled.change_id, "action": scheduled.action.value},
-                tenant_id=PLATFORM_TENANT,
-            )
-            change.commit()
-            done["applied"] += 1
-        except KeelError as exc:
-            if exc.code in (ErrorCode.SAAS_022, ErrorCode.SAAS_011):
-                done["skipped"] += 1  # applied by another run, or the flag changed: next minute
-                continue
-            failed = Change(principal)
-            repo.close_schedule(failed.tx, scheduled, "failed", exc.message)
-            try:
-                failed.commit()
-                done["failed"] += 1
-            except KeelError:
-                done["skipped"] += 1
+        done[apply_change(scheduled)] += 1
     return done
+
+
+def apply_change(scheduled: ScheduledChange) -> str:
+    """applied, failed or skipped. The claim of the scheduled item (pending -> applied) is in the
+    same transaction as the flag's change, so a run that read the change as pending after another
+    run applied it (or while it does) fails the claim and writes nothing."""
+    principal = Principal.system(job="flag-schedule")
+    try:
+        flag = repo.require(scheduled.flag_key)
+        _writable(flag)
+        fields = _changed(
+            flag, scheduled.action, scheduled.on, scheduled.targeting, scheduled.percentage, scheduled.rule
+        )
+        after = _next(flag, principal, **fields)
+        change = Change(principal)
+        repo.close_schedule(change.tx, scheduled, "applied")  # first: a lost race reads SAAS_022
+        toggle = scheduled.action is ChangeAction.TOGGLE
+        _save(
+            change,
+            flag,
+            after,
+            action=scheduled.action.value,
+            note=f"scheduled ({scheduled.change_id}): {scheduled.note}",
+            event="flag.toggled" if toggle else "flag.targeting_updated",
+            payload={"on": after.on} if toggle else None,
+        )
+        ref = {"flag_key": flag.key, "change_id": scheduled.change_id, "action": scheduled.action.value}
+        change.emit("flag.change_applied", ref, tenant_id=PLATFORM_TENANT)
+        change.commit()
+        return "applied"
+    except KeelError as exc:
+        if exc.code in (ErrorCode.SAAS_022, ErrorCode.SAAS_011):
+            return "skipped"  # applied by another run, or the flag changed meanwhile: next minute
+        failed = Change(principal)
+        repo.close_schedule(failed.tx, scheduled, "failed", exc.message)
+        try:
+            failed.commit()
+        except KeelError:
+            return "skipped"
+        return "failed"
