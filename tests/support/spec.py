@@ -17,6 +17,9 @@ SELF_ONLY = frozenset(
         "enroll_2fa",
         "confirm_2fa_enrollment",
         "generate_backup_codes",
+        # flags: evaluated for the caller's own session, whatever the body's context says
+        "evaluate_flags",
+        "ofrep_evaluate_flags",
     }
 )
 

@@ -153,9 +153,8 @@ def _save(
     *,
     action: str,
     note: str | None,
-    event: str,
-    payload: dict[str, Any] | None = None,
 ) -> Flag:
+    """The flag, the version bump, the history entry and the audit record (the caller emits)."""
     if before is None:
         repo.add(change.tx, after)
     else:
@@ -172,7 +171,6 @@ def _save(
         by=after.updated_by,
     )
     repo.add_history(change.tx, entry)
-    change.emit(event, {"flag_key": after.key, "version": after.version, **(payload or {})}, tenant_id=PLATFORM_TENANT)
     change.audit(
         f"flag.{action}",
         event_type=f"flag_{action}",
@@ -182,6 +180,10 @@ def _save(
         details={"note": note, "diff": changed},
     )
     return after
+
+
+def _ref(flag: Flag) -> dict[str, Any]:
+    return {"flag_key": flag.key, "version": flag.version}
 
 
 def _next(flag: Flag, principal: Principal, **changes: Any) -> Flag:
@@ -212,7 +214,8 @@ def create_flag(principal: Principal, body: FlagCreate) -> Flag:
     )
     _check_flag(flag)
     change = Change(principal)
-    _save(change, None, flag, action="create", note=body.note, event="flag.created")
+    _save(change, None, flag, action="create", note=body.note)
+    change.emit("flag.created", _ref(flag), tenant_id=PLATFORM_TENANT)
     change.commit()
     return flag
 
@@ -227,7 +230,8 @@ def update_flag(principal: Principal, key: str, body: FlagUpdate) -> Flag:
     after = _next(flag, principal, **changes)
     _check_flag(after)
     change = Change(principal)
-    _save(change, flag, after, action="update", note=body.note, event="flag.updated")
+    _save(change, flag, after, action="update", note=body.note)
+    change.emit("flag.updated", _ref(after), tenant_id=PLATFORM_TENANT)
     change.commit()
     return after
 
@@ -238,7 +242,8 @@ def toggle_flag(principal: Principal, key: str, body: ToggleIn) -> Flag:
     _writable(flag)
     after = _next(flag, principal, on=body.on)
     change = Change(principal)
-    _save(change, flag, after, action="toggle", note=body.note, event="flag.toggled", payload={"on": body.on})
+    _save(change, flag, after, action="toggle", note=body.note)
+    change.emit("flag.toggled", {**_ref(after), "on": body.on}, tenant_id=PLATFORM_TENANT)
     change.commit()
     return after
 
@@ -250,7 +255,8 @@ def update_targeting(principal: Principal, key: str, body: TargetingIn) -> Flag:
     _check_targeting(body.targeting, flag.variations)
     after = _next(flag, principal, targeting=body.targeting)
     change = Change(principal)
-    _save(change, flag, after, action="targeting", note=body.note, event="flag.targeting_updated")
+    _save(change, flag, after, action="targeting", note=body.note)
+    change.emit("flag.targeting_updated", _ref(after), tenant_id=PLATFORM_TENANT)
     change.commit()
     return after
 
@@ -261,7 +267,8 @@ def archive_flag(principal: Principal, key: str, body: ArchiveIn) -> Flag:
     _writable(flag)
     after = _next(flag, principal, status=FlagStatus.ARCHIVED, on=False)
     change = Change(principal)
-    _save(change, flag, after, action="archive", note=body.note, event="flag.archived")
+    _save(change, flag, after, action="archive", note=body.note)
+    change.emit("flag.archived", _ref(after), tenant_id=PLATFORM_TENANT)
     change.commit()
     return after
 
@@ -537,15 +544,12 @@ def apply_change(scheduled: ScheduledChange) -> str:
         change = Change(principal)
         repo.close_schedule(change.tx, scheduled, "applied")  # first: a lost race reads SAAS_022
         toggle = scheduled.action is ChangeAction.TOGGLE
-        _save(
-            change,
-            flag,
-            after,
-            action=scheduled.action.value,
-            note=f"scheduled ({scheduled.change_id}): {scheduled.note}",
-            event="flag.toggled" if toggle else "flag.targeting_updated",
-            payload={"on": after.on} if toggle else None,
-        )
+        note = f"scheduled ({scheduled.change_id}): {scheduled.note}"
+        _save(change, flag, after, action=scheduled.action.value, note=note)
+        if toggle:
+            change.emit("flag.toggled", {**_ref(after), "on": after.on}, tenant_id=PLATFORM_TENANT)
+        else:
+            change.emit("flag.targeting_updated", _ref(after), tenant_id=PLATFORM_TENANT)
         ref = {"flag_key": flag.key, "change_id": scheduled.change_id, "action": scheduled.action.value}
         change.emit("flag.change_applied", ref, tenant_id=PLATFORM_TENANT)
         change.commit()
