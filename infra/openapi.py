@@ -47,14 +47,21 @@ DOMAIN_ERRORS: dict[str, list[str]] = {
     "admin_reset_password": ["SAAS_005"],
     "health": ["SAAS_009"],
     # flags
-    **dict.fromkeys(
-        ["get_flag", "list_flag_history", "get_flag_metrics", "list_scheduled_flag_changes"], ["SAAS_004"]
-    ),
-    **dict.fromkeys(["preview_flag_targeting", "ofrep_evaluate_flag"], ["SAAS_004"]),
-    **dict.fromkeys(
-        ["update_flag", "toggle_flag", "update_flag_targeting", "archive_flag", "schedule_flag_change"],
-        ["SAAS_004", "SAAS_020"],
-    ),
+    **{op: ["SAAS_004"] for op in ("get_flag", "list_flag_history", "get_flag_metrics")},
+    **{
+        op: ["SAAS_004"]
+        for op in ("list_scheduled_flag_changes", "preview_flag_targeting", "ofrep_evaluate_flag")
+    },
+    **{
+        op: ["SAAS_004", "SAAS_020"]
+        for op in (
+            "update_flag",
+            "toggle_flag",
+            "update_flag_targeting",
+            "archive_flag",
+            "schedule_flag_change",
+        )
+    },
     "cancel_scheduled_flag_change": ["SAAS_004", "SAAS_021", "SAAS_022"],
 }
 # The link pages' forms do what their JSON operations do, answering a page at the same status.

@@ -50,7 +50,10 @@ Time = Annotated[str | None, Query(max_length=40, pattern=r"^\d{4}-\d\d-\d\dT[0-
 
 @app.get("/flags", operation_id="list_flags", middlewares=READ, tags=TAGS)
 def list_flags(
-    status: FlagStatus | None = None, category: Category | None = None, limit: Limit = 50, cursor: Cursor = None
+    status: FlagStatus | None = None,
+    category: Category | None = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
 ) -> Page[Flag]:
     return service.list_flags(principal(app), status, category, limit, cursor)
 
@@ -104,12 +107,12 @@ def get_flag_metrics(key: str, start: Time = None, end: Time = None) -> MetricsO
 
 @app.post("/flags/<key>/schedules", operation_id="schedule_flag_change", middlewares=MANAGE, tags=TAGS)
 def schedule_flag_change(key: str, body: ScheduleIn) -> Response[ScheduledChange]:
-    return Response(status_code=201, body=service.schedule_change(principal(app), key, body), content_type=JSON)
+    return Response(
+        status_code=201, body=service.schedule_change(principal(app), key, body), content_type=JSON
+    )
 
 
-@app.get(
-    "/flags/<key>/schedules", operation_id="list_scheduled_flag_changes", middlewares=READ, tags=TAGS
-)
+@app.get("/flags/<key>/schedules", operation_id="list_scheduled_flag_changes", middlewares=READ, tags=TAGS)
 def list_scheduled_flag_changes(key: str) -> Page[ScheduledChange]:
     return service.list_schedules(principal(app), key)
 
@@ -129,10 +132,12 @@ def refresh_flag_cache() -> CacheRefreshed:
     return service.refresh_cache(principal(app))
 
 
-NOT_MODIFIED = {304: {"description": "Not Modified: the flags are those of the ETag sent as If-None-Match"}}
+NOT_MODIFIED: dict[int, Any] = {
+    304: {"description": "Not Modified: the flags are those of the ETag sent as If-None-Match"}
+}
 
 
-class NotModified(Exception):  # noqa: N818  (a 304, not an error)
+class NotModified(Exception):
     def __init__(self, etag: str) -> None:
         self.etag = etag
 
@@ -143,7 +148,7 @@ def _not_modified(exc: NotModified) -> Response[Any]:
     return Response(status_code=304, body="", headers={"ETag": exc.etag, "Cache-Control": CACHE})
 
 
-class OfrepNotFound(Exception):  # noqa: N818
+class OfrepNotFound(Exception):
     def __init__(self, key: str) -> None:
         self.key = key
 
@@ -166,7 +171,11 @@ def _cached(ok: Response[Any], etag: str) -> Response[Any]:
 
 
 @app.get(
-    "/flag-evaluations", operation_id="evaluate_flags", middlewares=EVALUATE, tags=TAGS, responses=NOT_MODIFIED
+    "/flag-evaluations",
+    operation_id="evaluate_flags",
+    middlewares=EVALUATE,
+    tags=TAGS,
+    responses=NOT_MODIFIED,
 )
 def evaluate_flags() -> Response[Evaluations]:
     results, etag = service.evaluate_all(principal(app))

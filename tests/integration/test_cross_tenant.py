@@ -83,7 +83,12 @@ def _bodies(v: World) -> dict[str, Any]:
         "toggle_flag": {"on": True, "note": "mine now"},
         "update_flag_targeting": {"targeting": {"rules": [{"tenants": [v.other.tenant_id]}]}},
         "preview_flag_targeting": {"targeting": {"rules": []}},
-        "schedule_flag_change": {"run_at": "2030-01-01T00:00:00Z", "action": "toggle", "on": True, "note": "mine"},
+        "schedule_flag_change": {
+            "run_at": "2030-01-01T00:00:00Z",
+            "action": "toggle",
+            "on": True,
+            "note": "mine",
+        },
         "ofrep_evaluate_flag": {"context": {"targetingKey": v.ph.user_id}},
     }
 

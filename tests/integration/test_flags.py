@@ -45,7 +45,11 @@ def test_create_get_list_and_evaluate_a_boolean_flag(api: Api) -> None:
     created = api.post("/flags", FLAG, token=root.token)
     assert created.status == 201, created.text
     flag = created.json
-    assert (flag["variations"], flag["off_variation"], flag["version"]) == ({"on": True, "off": False}, "off", 1)
+    assert (flag["variations"], flag["off_variation"], flag["version"]) == (
+        {"on": True, "off": False},
+        "off",
+        1,
+    )
     assert flag["updated_by"] == root.user_id
     assert api.get("/flags/new-checkout", token=root.token).json["name"] == "New checkout"
     assert [f["key"] for f in api.get("/flags", token=root.token).json["items"]] == ["new-checkout"]
@@ -70,7 +74,9 @@ def test_done_when_plan_rollout_sticky_preview_history_metrics_and_ofrep(api: Ap
 
     rule = {"plans": ["professional"], "percentage": 30, "variation": "on"}
     reply = api.call(
-        "PUT", "/flags/new-checkout/targeting", json_body={"targeting": {"rules": [rule]}, "note": "30 % of pro"},
+        "PUT",
+        "/flags/new-checkout/targeting",
+        json_body={"targeting": {"rules": [rule]}, "note": "30 % of pro"},
         token=root.token,
     )
     assert reply.status == 200, reply.text
@@ -102,8 +108,10 @@ def test_done_when_plan_rollout_sticky_preview_history_metrics_and_ofrep(api: Ap
     assert api.get("/flags/new-checkout", token=root.token).json["version"] == 2  # preview writes nothing
 
     reply = api.call(
-        "PUT", "/flags/new-checkout/targeting",
-        json_body={**proposal, "note": "60 %"}, token=root.token,
+        "PUT",
+        "/flags/new-checkout/targeting",
+        json_body={**proposal, "note": "60 %"},
+        token=root.token,
     )
     assert reply.status == 200
     for actor in staff:  # every user who was in stays in; exactly the previewed ones join
@@ -129,7 +137,9 @@ def test_done_when_plan_rollout_sticky_preview_history_metrics_and_ofrep(api: Ap
     assert (ofrep["key"], ofrep["variant"]) == ("new-checkout", "on" if ofrep["value"] else "off")
     etag = first.headers["etag"]
     second = api.post(
-        "/ofrep/v1/evaluate/flags", {"context": {"targetingKey": pro.user_id}}, token=pro.token,
+        "/ofrep/v1/evaluate/flags",
+        {"context": {"targetingKey": pro.user_id}},
+        token=pro.token,
         headers={"if-none-match": etag},
     )
     assert (second.status, second.text) == (304, "")
@@ -156,28 +166,36 @@ def test_refusals_bad_input_and_tenant_admins_write_nothing(api: Api) -> None:
         assert (reply.status, reply.code) == (403, "SAAS_001"), (path, reply.text)
 
     def targeting(rules: list[dict[str, Any]]) -> Any:
-        return api.call("PUT", "/flags/new-checkout/targeting", json_body={"targeting": {"rules": rules}},
-                        token=root.token)
+        return api.call(
+            "PUT",
+            "/flags/new-checkout/targeting",
+            json_body={"targeting": {"rules": rules}},
+            token=root.token,
+        )
 
     for rules, field in [
         ([{"percentage": 150}], "targeting.rules.0.percentage"),
         ([{"plans": ["platinum"]}], "targeting.rules[0].plans"),
         ([{"roles": ["wizard"]}], "targeting.rules[0].roles"),
         ([{"variation": "maybe", "plans": ["starter"]}], "targeting.rules[0].variation"),
-        ([{"plans": ["starter", "professional"]}, {"plans": ["starter"], "roles": ["cashier"]}],
-         "targeting.rules[1]"),
+        (
+            [{"plans": ["starter", "professional"]}, {"plans": ["starter"], "roles": ["cashier"]}],
+            "targeting.rules[1]",
+        ),
         ([{}, {"plans": ["starter"]}], "targeting.rules[1]"),
     ]:
         reply = targeting(rules)
         assert (reply.status, reply.code) == (422, "API_007"), reply.text
         assert reply.json["error"]["details"][0]["field"] == field, reply.text
     bad_key = api.post("/flags", {**FLAG, "key": "Bad Key"}, token=root.token)
-    assert bad_key.status == 422 and bad_key.json["error"]["details"][0]["field"] == "key"
+    assert bad_key.status == 422
+    assert bad_key.json["error"]["details"][0]["field"] == "key"
     mixed = api.post("/flags", {**FLAG, "key": "mixed", "variations": {"a": 1, "b": "x"}}, token=root.token)
     assert mixed.status == 422
     assert api.patch("/flags/new-checkout", {"key": "renamed"}, token=root.token).status == 422  # immutable
     no_note = api.post("/flags/new-checkout/toggle", {"on": False}, token=root.token)
-    assert no_note.status == 422 and no_note.json["error"]["details"][0]["field"] == "note"
+    assert no_note.status == 422
+    assert no_note.json["error"]["details"][0]["field"] == "note"
     missing = api.post("/flags/ghost/toggle", toggle, token=root.token)
     assert (missing.status, missing.code) == (404, "SAAS_004")
     assert api.get("/flags/ghost", token=root.token).code == "SAAS_004"
@@ -224,8 +242,11 @@ def test_warm_evaluation_is_the_auth_read_plus_one_batch_get_and_changes_reach_t
     root = super_admin(api)
     boss = tenant_admin(api, root)
     for i in range(5):
-        api.post("/flags", {**FLAG, "key": f"f{i}", "targeting": {"rules": [{"plans": ["starter"]}]}},
-                 token=root.token)
+        api.post(
+            "/flags",
+            {**FLAG, "key": f"f{i}", "targeting": {"rules": [{"plans": ["starter"]}]}},
+            token=root.token,
+        )
     _evaluations(api, boss)  # cold: loads the flag set
     with dynamodb_calls() as calls:
         assert _evaluations(api, boss)["f0"]["value"] is True
@@ -246,10 +267,16 @@ def test_ofrep_single_flag_and_not_found(api: Api) -> None:
     root = super_admin(api)
     boss = tenant_admin(api, root)
     api.post("/flags", FLAG, token=root.token)
-    one = api.post("/ofrep/v1/evaluate/flags/new-checkout", {"context": {"targetingKey": "x"}}, token=boss.token)
+    one = api.post(
+        "/ofrep/v1/evaluate/flags/new-checkout", {"context": {"targetingKey": "x"}}, token=boss.token
+    )
     assert one.status == 200, one.text
     assert {k: one.json[k] for k in ("key", "value", "reason", "variant")} == {
-        "key": "new-checkout", "value": False, "reason": "STATIC", "variant": "off"}
+        "key": "new-checkout",
+        "value": False,
+        "reason": "STATIC",
+        "variant": "off",
+    }
     missing = api.post("/ofrep/v1/evaluate/flags/ghost", {}, token=boss.token)
     assert (missing.status, missing.json["errorCode"], missing.code) == (404, "FLAG_NOT_FOUND", "SAAS_004")
     assert api.post("/ofrep/v1/evaluate/flags", {}).status == 401
@@ -258,30 +285,47 @@ def test_ofrep_single_flag_and_not_found(api: Api) -> None:
 def test_scheduled_toggle_applies_once_even_when_the_scheduler_runs_twice(api: Api) -> None:
     from datetime import timedelta
 
+    from infra.apps import function_module
+    from infra.lambda_events import LambdaContext, scheduled_event
     from keel.flags import repo as flag_repo
     from keel.flags import service
-
-    from infra.lambda_events import LambdaContext, scheduled_event
     from tests.support.http import handler_of
-    from infra.apps import function_module
 
     root = super_admin(api)
     boss = tenant_admin(api, root)
     api.post("/flags", {**FLAG, "on": False, "targeting": {"default_variation": "on"}}, token=root.token)
     assert _evaluations(api, boss)["new-checkout"]["reason"] == "DISABLED"
     run_at = clock.iso(clock.now() + timedelta(minutes=2))
-    bad = api.post("/flags/new-checkout/schedules", {"run_at": "2001-01-01T00:00:00Z", "action": "toggle",
-                   "on": True, "note": "late"}, token=root.token)
-    assert bad.status == 422 and bad.json["error"]["details"][0]["field"] == "run_at"
-    assert api.post("/flags/new-checkout/schedules", {"run_at": run_at, "action": "toggle", "on": True,
-                    "note": "launch"}, token=boss.token).code == "SAAS_001"
-    made = api.post("/flags/new-checkout/schedules", {"run_at": run_at, "action": "toggle", "on": True,
-                    "note": "launch at noon"}, token=root.token)
+    bad = api.post(
+        "/flags/new-checkout/schedules",
+        {"run_at": "2001-01-01T00:00:00Z", "action": "toggle", "on": True, "note": "late"},
+        token=root.token,
+    )
+    assert bad.status == 422
+    assert bad.json["error"]["details"][0]["field"] == "run_at"
+    assert (
+        api.post(
+            "/flags/new-checkout/schedules",
+            {"run_at": run_at, "action": "toggle", "on": True, "note": "launch"},
+            token=boss.token,
+        ).code
+        == "SAAS_001"
+    )
+    made = api.post(
+        "/flags/new-checkout/schedules",
+        {"run_at": run_at, "action": "toggle", "on": True, "note": "launch at noon"},
+        token=root.token,
+    )
     assert made.status == 201, made.text
-    other = api.post("/flags/new-checkout/schedules", {"run_at": run_at, "action": "rollout",
-                     "percentage": 20, "note": "then 20 %"}, token=root.token).json
+    other = api.post(
+        "/flags/new-checkout/schedules",
+        {"run_at": run_at, "action": "rollout", "percentage": 20, "note": "then 20 %"},
+        token=root.token,
+    ).json
     assert api.delete(f"/flags/new-checkout/schedules/{other['change_id']}", token=root.token).status == 200
-    assert api.delete(f"/flags/new-checkout/schedules/{other['change_id']}", token=root.token).code == "SAAS_022"
+    assert (
+        api.delete(f"/flags/new-checkout/schedules/{other['change_id']}", token=root.token).code == "SAAS_022"
+    )
 
     module = function_module(*handler_of("FlagChangesFunction"))
 
@@ -304,6 +348,7 @@ def test_scheduled_toggle_applies_once_even_when_the_scheduler_runs_twice(api: A
     assert _evaluations(api, boss)["new-checkout"]["variant"] == "on"
     history = api.get("/flags/new-checkout/history", token=root.token).json["items"]
     assert [h["action"] for h in history] == ["toggle", "create"]
-    assert history[0]["note"].endswith("launch at noon") and history[0]["diff"] == {"on": {"from": False, "to": True}}
+    assert history[0]["note"].endswith("launch at noon")
+    assert history[0]["diff"] == {"on": {"from": False, "to": True}}
     listed = api.get("/flags/new-checkout/schedules", token=root.token).json["items"]
     assert sorted(c["status"] for c in listed) == ["applied", "cancelled"]

@@ -24,7 +24,7 @@ def _flag(**over: Any) -> dict[str, Any]:
 
 
 def test_bucket_is_launchdarklys_sha1_scheme_and_in_range() -> None:
-    digest = hashlib.sha1(b"flag.salt.user-1").hexdigest()
+    digest = hashlib.sha1(b"flag.salt.user-1", usedforsecurity=False).hexdigest()
     assert engine.bucket("flag", "salt", "user-1") == int(digest[:15], 16) / 0xFFFFFFFFFFFFFFF * 100
     values = [engine.bucket("flag", "salt", f"u{i}") for i in range(10_000)]
     assert all(0 <= v < 100 for v in values)
@@ -47,7 +47,10 @@ def test_rules_in_order_with_reasons_and_tenant_scope() -> None:
         _flag(
             scope="tenant",
             targeting={
-                "rules": [{"users": ["vip"], "variation": "on"}, {"plans": ["pro"], "roles": ["manager"], "variation": "on"}],
+                "rules": [
+                    {"users": ["vip"], "variation": "on"},
+                    {"plans": ["pro"], "roles": ["manager"], "variation": "on"},
+                ],
                 "rollout": {"percentage": 50, "variation": "on"},
                 "default_variation": "off",
             },
@@ -56,9 +59,15 @@ def test_rules_in_order_with_reasons_and_tenant_scope() -> None:
     assert engine.evaluate(flag, engine.Subject("t1", "vip")).reason == engine.TARGETING_MATCH
     assert engine.evaluate(flag, engine.Subject("t1", "x", "manager", "pro")).reason == engine.TARGETING_MATCH
     # tenant-scoped rollout: every user of a tenant gets the same answer
-    answers = {engine.evaluate(flag, engine.Subject("t9", f"u{i}", "cashier", "pro")).reason for i in range(50)}
-    assert len(answers) == 1 and answers <= {engine.SPLIT, engine.DEFAULT}
-    assert engine.evaluate(engine.compile_flag(_flag(on=False)), engine.Subject("t", "u")).reason == engine.DISABLED
+    answers = {
+        engine.evaluate(flag, engine.Subject("t9", f"u{i}", "cashier", "pro")).reason for i in range(50)
+    }
+    assert len(answers) == 1
+    assert answers <= {engine.SPLIT, engine.DEFAULT}
+    assert (
+        engine.evaluate(engine.compile_flag(_flag(on=False)), engine.Subject("t", "u")).reason
+        == engine.DISABLED
+    )
     assert engine.evaluate(engine.compile_flag(_flag()), engine.Subject("t", "u")).reason == engine.STATIC
 
 

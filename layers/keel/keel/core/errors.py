@@ -37,9 +37,13 @@ class ErrorCode(Enum):
     SAAS_016 = CodeInfo(404, "Session not found", "Verify the session ID")
     SAAS_017 = CodeInfo(404, "Impersonation not found", "Verify the impersonation ID")
     # flags (SAAS_020-029)
-    SAAS_020 = CodeInfo(409, "Feature flag archived", "Archived flags serve their off value and cannot change")
+    SAAS_020 = CodeInfo(
+        409, "Feature flag archived", "Archived flags serve their off value and cannot change"
+    )
     SAAS_021 = CodeInfo(404, "Scheduled flag change not found", "Verify the flag key and change ID")
-    SAAS_022 = CodeInfo(409, "Scheduled flag change not pending", "It was applied, failed or cancelled already")
+    SAAS_022 = CodeInfo(
+        409, "Scheduled flag change not pending", "It was applied, failed or cancelled already"
+    )
     AUTH_001 = CodeInfo(401, "Invalid credentials", "Verify credentials or reset password")
     AUTH_002 = CodeInfo(423, "Account locked", "Unlock account or wait for auto-unlock")
     AUTH_003 = CodeInfo(403, "Account suspended", "Contact administrator")

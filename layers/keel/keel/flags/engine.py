@@ -178,7 +178,8 @@ def compile_flag(raw: Mapping[str, Any]) -> Compiled | Broken:
             raise KeyError(f"unknown variation(s) {sorted(missing)}")
         return compiled
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        variations = raw.get("variations") if isinstance(raw.get("variations"), Mapping) else {}
+        found = raw.get("variations")
+        variations: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
         off = raw.get("off_variation")
         value = variations.get(off) if isinstance(off, str) else None
         return Broken(key, value, off if isinstance(off, str) and off in variations else None, str(exc))
@@ -188,7 +189,7 @@ def evaluate(flag: Compiled | Broken, subject: Subject) -> Result:
     """Never raises: an unexpected failure answers the flag's off value with ERROR."""
     try:
         return flag.evaluate(subject)
-    except Exception as exc:  # noqa: BLE001  (evaluation never fails the request)
+    except Exception as exc:
         if isinstance(flag, Compiled):
             off = flag.variations.get(flag.off_variant)
             return Result(flag.key, off, flag.off_variant, ERROR, type(exc).__name__)

@@ -83,9 +83,13 @@ class Rollout(Model):
 
 class Targeting(Model):
     model_config = ConfigDict(extra="forbid")
-    rules: list[Rule] = Field(default_factory=list, max_length=50, description="In order; the first match wins")
+    rules: list[Rule] = Field(
+        default_factory=list, max_length=50, description="In order; the first match wins"
+    )
     rollout: Rollout | None = None
-    default_variation: str = Field(default="off", description="Served when the flag is on and nothing matches")
+    default_variation: str = Field(
+        default="off", description="Served when the flag is on and nothing matches"
+    )
 
 
 class Flag(Model):
@@ -283,8 +287,8 @@ class OfrepFlag(Model):
     reason: str
     variant: str | None = None
     metadata: dict[str, JsonValue] = Field(default_factory=dict)
-    errorCode: str | None = None  # noqa: N815  (OFREP's names)
-    errorDetails: str | None = None  # noqa: N815
+    errorCode: str | None = None
+    errorDetails: str | None = None
 
 
 class OfrepBulk(Model):

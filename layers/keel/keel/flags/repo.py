@@ -5,7 +5,7 @@
 | a flag | `FLAGS` | `FLAG#<key>` |
 | the flag set's version (bumped by every change) | `FLAGS` | `VERSION` |
 | a flag's history (note + diff per change) | `FLAG#<key>#HISTORY` | `<change_id>` |
-| a scheduled change (GSI1 `FLAGS#DUE` / `<run_at>#<id>` while pending) | `FLAG#<key>#SCHEDULE` | `<change_id>` |
+| a scheduled change (GSI1 `FLAGS#DUE`/`<run_at>#<id>` while pending) | `FLAG#<key>#SCHEDULE` | `<id>` |
 | evaluation counts of one minute (`c#<key>#<variant>` counters) | `FLAGS#METRICS` | `<minute>` |
 
 Flags are platform-wide: no tenant partition. The evaluators' one read per request
@@ -54,7 +54,9 @@ def require(key: str) -> Flag:
     return found
 
 
-def page(limit: int, cursor: str | None, status: str | None, category: str | None) -> tuple[list[Flag], str | None]:
+def page(
+    limit: int, cursor: str | None, status: str | None, category: str | None
+) -> tuple[list[Flag], str | None]:
     """One Query of the flags partition, filtered by status and category (filters on the page)."""
     filters, names, values = [], {}, {}
     if status:
@@ -78,7 +80,9 @@ def page(limit: int, cursor: str | None, status: str | None, category: str | Non
 def all_raw() -> list[dict[str, Any]]:
     """Every stored flag as a plain dict (what the evaluators compile): strongly consistent."""
     return [
-        i for i in table.query_all(keys.FLAGS_PK, sk_prefix=keys.FLAG_SK_PREFIX, consistent=True) if i.get("entity") == "flag"
+        i
+        for i in table.query_all(keys.FLAGS_PK, sk_prefix=keys.FLAG_SK_PREFIX, consistent=True)
+        if i.get("entity") == "flag"
     ]
 
 
@@ -221,14 +225,13 @@ def add_counts(minute: str, counts: dict[tuple[str, str], int]) -> None:
         names[f"#c{n}"] = keys.flag_metric_attr(key, variant)
         values[f":c{n}"] = count
         adds.append(f"#c{n} :c{n}")
-    table.update(keys.FLAG_METRICS_PK, minute, "SET #e = :e ADD " + ", ".join(adds), names=names, values=values)
+    table.update(
+        keys.FLAG_METRICS_PK, minute, "SET #e = :e ADD " + ", ".join(adds), names=names, values=values
+    )
 
 
 def metric_minutes(start: str, end: str) -> list[dict[str, Any]]:
-    return list(
-        i
-        for i in _query_between(keys.FLAG_METRICS_PK, start, end)
-    )
+    return list(_query_between(keys.FLAG_METRICS_PK, start, end))
 
 
 def _query_between(pk: str, lo: str, hi: str) -> list[dict[str, Any]]:

@@ -78,7 +78,13 @@ def list_history(principal: Principal, key: str, limit: int, cursor: str | None)
 # validation ------------------------------------------------------------------------------------
 
 
-def _check_targeting(targeting: Targeting, variations: dict[str, Any], field: str = "targeting") -> None:
+def _matches_everyone(rule: Any) -> bool:
+    return not any(getattr(rule, d) for d in engine.DIMENSIONS) and rule.percentage is None
+
+
+def _check_targeting(  # noqa: PLR0912  (one check per field, in the order of the body)
+    targeting: Targeting, variations: dict[str, Any], field: str = "targeting"
+) -> None:
     """Unknown variation, plan, role; malformed ids; rules that can never match: 422 naming the field."""
     plan_ids: set[str] | None = None
     for i, rule in enumerate(targeting.rules):
@@ -101,9 +107,8 @@ def _check_targeting(targeting: Targeting, variations: dict[str, Any], field: st
             bad = [v for v in getattr(rule, name) or () if not re.fullmatch(pattern, v)]
             if bad:
                 raise invalid(f"{at}.{name}", f"Malformed value {bad[0][:64]!r}")
-        if not any(getattr(rule, d) for d in engine.DIMENSIONS) and rule.percentage is None:
-            if i < len(targeting.rules) - 1:
-                raise invalid(f"{field}.rules[{i + 1}]", f"Can never match: rule {i} matches everyone")
+        if _matches_everyone(rule) and i < len(targeting.rules) - 1:
+            raise invalid(f"{field}.rules[{i + 1}]", f"Can never match: rule {i} matches everyone")
     for j in engine.unreachable_rules([r.model_dump() for r in targeting.rules]):
         raise invalid(f"{field}.rules[{j}]", "Can never match: an earlier rule always answers first")
     if targeting.rollout and targeting.rollout.variation not in variations:
@@ -188,7 +193,12 @@ def _ref(flag: Flag) -> dict[str, Any]:
 
 def _next(flag: Flag, principal: Principal, **changes: Any) -> Flag:
     return flag.model_copy(
-        update={**changes, "version": flag.version + 1, "updated_at": clock.iso(), "updated_by": principal.actor}
+        update={
+            **changes,
+            "version": flag.version + 1,
+            "updated_at": clock.iso(),
+            "updated_by": principal.actor,
+        }
     )
 
 
@@ -298,7 +308,9 @@ def _subject(principal: Principal, tenant: Any) -> engine.Subject:
 
 
 def etag_of(results: list[engine.Result]) -> str:
-    body = json.dumps([[r.key, r.value, r.variant, r.reason] for r in results], separators=(",", ":"), default=str)
+    body = json.dumps(
+        [[r.key, r.value, r.variant, r.reason] for r in results], separators=(",", ":"), default=str
+    )
     return '"' + hashlib.sha256(body.encode()).hexdigest()[:32] + '"'
 
 
@@ -324,13 +336,18 @@ def evaluate_one(principal: Principal, key: str) -> engine.Result | None:
 
 
 def as_evaluation(r: engine.Result) -> Evaluation:
-    return Evaluation(key=r.key, value=r.value, variant=r.variant, reason=r.reason, error=r.error)  # type: ignore[arg-type]
+    return Evaluation(key=r.key, value=r.value, variant=r.variant, reason=r.reason, error=r.error)
 
 
 def as_ofrep(r: engine.Result) -> OfrepFlag:
     if r.reason == engine.ERROR:
         return OfrepFlag(
-            key=r.key, value=r.value, reason=r.reason, variant=r.variant, errorCode="GENERAL", errorDetails=r.error
+            key=r.key,
+            value=r.value,
+            reason=r.reason,
+            variant=r.variant,
+            errorCode="GENERAL",
+            errorDetails=r.error,
         )
     return OfrepFlag(key=r.key, value=r.value, reason=r.reason, variant=r.variant)
 
@@ -384,7 +401,9 @@ def preview(principal: Principal, key: str, body: PreviewIn) -> PreviewOut:
                 if before != after:
                     flip_count += 1
                     if len(flips) < MAX_FLIPS:
-                        flips.append(Flip(tenant_id=tenant.tenant_id, user_id=user.user_id, before=before, after=after))
+                        flips.append(
+                            Flip(tenant_id=tenant.tenant_id, user_id=user.user_id, before=before, after=after)
+                        )
         if not cursor:
             break
     return PreviewOut(
@@ -420,15 +439,26 @@ def metrics(principal: Principal, key: str, start: str | None, end: str | None) 
             for variant, n in counts.items():
                 totals[variant] = totals.get(variant, 0) + n
     return MetricsOut(
-        key=key, start=clock.iso(lo), end=clock.iso(hi), total=sum(totals.values()), variations=totals, minutes=minutes
+        key=key,
+        start=clock.iso(lo),
+        end=clock.iso(hi),
+        total=sum(totals.values()),
+        variations=totals,
+        minutes=minutes,
     )
 
 
 # scheduled changes -----------------------------------------------------------------------------
 
 
-def _changed(flag: Flag, action: ChangeAction, on: bool | None, targeting: Targeting | None,
-             percentage: float | None, rule: int | None) -> dict[str, Any]:
+def _changed(
+    flag: Flag,
+    action: ChangeAction,
+    on: bool | None,
+    targeting: Targeting | None,
+    percentage: float | None,
+    rule: int | None,
+) -> dict[str, Any]:
     """The fields a scheduled change sets (validated against the flag as it is now)."""
     if action is ChangeAction.TOGGLE:
         if on is None:

@@ -52,7 +52,9 @@ class TenantCreate(Model):
         description="Its built-in roles and its first admin's role; cannot be changed later",
     )
     limits: Limits = Limits()
-    region: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9-]{1,39}$", description="e.g. `ng-lagos`")
+    region: str | None = Field(
+        default=None, pattern=r"^[a-z0-9][a-z0-9-]{1,39}$", description="e.g. `ng-lagos`"
+    )
     admin: AdminIn = Field(description="The tenant's first admin; they get an activation e-mail")
 
 
