@@ -34,9 +34,8 @@ def _import_ms(module: str) -> float:
 
 
 def run(rounds: int = 7) -> dict[str, Any]:
-    from tests.unit.test_flag_engine import hundred_flags
-
     from keel.flags import engine
+    from tests.unit.test_flag_engine import hundred_flags
 
     flags = hundred_flags()
     subject = engine.Subject("ten_x", "usr_x", "pharmacist", "professional", "ng-abuja")
