@@ -66,6 +66,23 @@ DOMAIN_ERRORS: dict[str, list[str]] = {
     "retry_failed_webhook_deliveries": ["SAAS_011", "SAAS_040"],
     "get_webhook_stats": ["SAAS_040"],
     "list_webhook_deliveries": ["API_005"],
+    # flags
+    **{op: ["SAAS_004"] for op in ("get_flag", "list_flag_history", "get_flag_metrics")},
+    **{
+        op: ["SAAS_004"]
+        for op in ("list_scheduled_flag_changes", "preview_flag_targeting", "ofrep_evaluate_flag")
+    },
+    **{
+        op: ["SAAS_004", "SAAS_020"]
+        for op in (
+            "update_flag",
+            "toggle_flag",
+            "update_flag_targeting",
+            "archive_flag",
+            "schedule_flag_change",
+        )
+    },
+    "cancel_scheduled_flag_change": ["SAAS_004", "SAAS_021", "SAAS_022"],
 }
 # The link pages' forms do what their JSON operations do, answering a page at the same status.
 _PASSWORD = ["API_007", "SAAS_005"]

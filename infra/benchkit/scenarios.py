@@ -26,6 +26,7 @@ API_CASES: dict[str, tuple[str, str, dict[str, Any] | None, dict[str, Any] | Non
     "SystemFunction": ("GET", "/error-codes", None, None),
     "TenantsFunction": ("GET", "/tenants/{tenant_id}", None, None),
     "UsersFunction": ("GET", "/users", {"limit": 50}, None),
+    "FlagsFunction": ("GET", "/flag-evaluations", None, None),  # flags (issue 9): evaluate for the caller
 }
 
 

@@ -23,6 +23,12 @@ NOT_FOUND_CODES = {code.name for code in NOT_FOUND.values()}
 SELF = SELF_ONLY
 # Platform staff only: a tenant admin is refused whatever they name.
 PLATFORM = {"list_tenants", "create_tenant", "update_tenant"}
+# flags: platform-managed (a tenant admin is refused 403 whatever they name)
+PLATFORM |= {
+    "list_flags",
+    "create_flag",
+    "refresh_flag_cache",
+}
 
 
 def _params(op: dict[str, Any], where: str) -> set[str]:
@@ -48,6 +54,9 @@ def _fillers(v: World) -> dict[str, str]:
         # webhooks (issue 11)
         "endpoint_id": v.webhook_endpoint_id,
         "delivery_id": v.webhook_delivery_id,
+        # flags are platform-wide: any key (the caller is refused before it is looked up)
+        "key": "new-checkout",
+        "change_id": "fch_01ARZ3NDEKTSV4RRFFQ69G5FAV",
     }
 
 
@@ -97,6 +106,20 @@ def _bodies(v: World) -> dict[str, Any]:
         "rotate_webhook_secret": {},
         "test_webhook_endpoint": {},
         "retry_failed_webhook_deliveries": {"since": "2020-01-01T00:00:00Z", "until": "2020-01-20T00:00:00Z"},
+        # flags
+        "create_flag": {"key": "mine", "name": "Mine", "category": "ui"},
+        "update_flag": {"name": "Mine"},
+        "archive_flag": {"note": "mine"},
+        "toggle_flag": {"on": True, "note": "mine now"},
+        "update_flag_targeting": {"targeting": {"rules": [{"tenants": [v.other.tenant_id]}]}},
+        "preview_flag_targeting": {"targeting": {"rules": []}},
+        "schedule_flag_change": {
+            "run_at": "2030-01-01T00:00:00Z",
+            "action": "toggle",
+            "on": True,
+            "note": "mine",
+        },
+        "ofrep_evaluate_flag": {"context": {"targetingKey": v.ph.user_id}},
     }
 
 

@@ -23,6 +23,9 @@ SELF_ONLY = frozenset(
         "list_inbox",
         "mark_inbox_read",
         "list_event_types",  # webhooks (issue 11): the platform's catalogue, nothing of a tenant
+        # flags: evaluated for the caller's own session, whatever the body's context says
+        "evaluate_flags",
+        "ofrep_evaluate_flags",
     }
 )
 

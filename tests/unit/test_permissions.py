@@ -28,12 +28,14 @@ _STAFF = "profile:self roles:read tenants:read users:read"
 TABLE: dict[str, tuple[str, str]] = {
     "super_admin": (
         "platform",
-        _ADMIN + " events:manage events:read inventory:adjust system:read tenants:list tenants:manage",
+        _ADMIN
+        + " events:manage events:read inventory:adjust system:read tenants:list tenants:manage"
+        + " flags:read flags:manage",
     ),
     "support_agent": (
         "platform",
         "audit:read profile:self roles:read security:read tenants:list tenants:read users:impersonate "
-        "users:read",
+        "users:read flags:read",
     ),
     "billing_admin": (
         "platform",
@@ -42,7 +44,7 @@ TABLE: dict[str, tuple[str, str]] = {
     "on_call_engineer": (
         "platform",
         "audit:read profile:self security:read sessions:manage system:read tenants:list tenants:read "
-        "users:read",
+        "users:read flags:read flags:manage",
     ),
     "manager": ("pharmacy", _ADMIN),
     "pharmacist": ("pharmacy", _STAFF),
@@ -64,7 +66,7 @@ TABLE: dict[str, tuple[str, str]] = {
     "support_specialist": ("escrow_desk", _STAFF),
 }
 
-PLATFORM_PERMISSIONS = {"tenants:list", "tenants:manage", "system:read"}
+PLATFORM_PERMISSIONS = {"tenants:list", "tenants:manage", "system:read", "flags:read", "flags:manage"}
 
 
 def test_the_role_permission_table_is_exactly_this() -> None:

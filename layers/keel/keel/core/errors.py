@@ -41,6 +41,14 @@ class ErrorCode(Enum):
     SAAS_061 = CodeInfo(409, "Sold out", "No seats left in this tier; try another tier or event")
     SAAS_062 = CodeInfo(502, "Payment provider unavailable", "Retry shortly; no seats were kept")
     SAAS_063 = CodeInfo(409, "Event not on sale", "Sales for this event are closed")
+    # flags (SAAS_020-029)
+    SAAS_020 = CodeInfo(
+        409, "Feature flag archived", "Archived flags serve their off value and cannot change"
+    )
+    SAAS_021 = CodeInfo(404, "Scheduled flag change not found", "Verify the flag key and change ID")
+    SAAS_022 = CodeInfo(
+        409, "Scheduled flag change not pending", "It was applied, failed or cancelled already"
+    )
     AUTH_001 = CodeInfo(401, "Invalid credentials", "Verify credentials or reset password")
     AUTH_002 = CodeInfo(423, "Account locked", "Unlock account or wait for auto-unlock")
     AUTH_003 = CodeInfo(403, "Account suspended", "Contact administrator")
@@ -125,6 +133,9 @@ class Kind(StrEnum):
     # webhooks (issue 11)
     WEBHOOK_ENDPOINT = "Webhook endpoint"
     WEBHOOK_DELIVERY = "Webhook delivery"
+    # flags
+    FLAG = "Feature flag"
+    FLAG_CHANGE = "Scheduled flag change"
 
 
 # One code per kind; API_006 is kept for a path that matches no route.
@@ -145,6 +156,9 @@ NOT_FOUND: dict[Kind, ErrorCode] = {
     # webhooks (issue 11)
     Kind.WEBHOOK_ENDPOINT: ErrorCode.SAAS_040,
     Kind.WEBHOOK_DELIVERY: ErrorCode.SAAS_041,
+    # flags
+    Kind.FLAG: ErrorCode.SAAS_004,
+    Kind.FLAG_CHANGE: ErrorCode.SAAS_021,
 }
 
 

@@ -59,6 +59,9 @@ class Permission(StrEnum):
     # webhooks (issue 11)
     WEBHOOKS_READ = "webhooks:read", Scope.TENANT  # endpoints, event types, delivery log, stats
     WEBHOOKS_MANAGE = "webhooks:manage", Scope.TENANT  # endpoints, secrets, test sends, redelivery
+    # flags: platform-managed; evaluating one's own flags needs only PROFILE
+    FLAGS_READ = "flags:read", Scope.PLATFORM  # list flags, their history, metrics, previews
+    FLAGS_MANAGE = "flags:manage", Scope.PLATFORM  # create, change, toggle, schedule, refresh
 
 
 def platform_only(permissions: Iterable[str]) -> list[str]:
@@ -132,7 +135,7 @@ _ROLES = (
         "Super Admin",
         PLATFORM_KIND,
         _TENANT_ADMIN
-        | {P.TENANTS_LIST, P.TENANTS_MANAGE, P.SYSTEM_READ}
+        | {P.TENANTS_LIST, P.TENANTS_MANAGE, P.SYSTEM_READ, P.FLAGS_READ, P.FLAGS_MANAGE}
         | {P.EVENTS_READ, P.EVENTS_MANAGE, P.INVENTORY_ADJUST},  # checkout (issue 13)
     ),
     BuiltinRole(
@@ -149,6 +152,7 @@ _ROLES = (
                 P.AUDIT_READ,
                 P.SECURITY_READ,
                 P.IMPERSONATE,
+                P.FLAGS_READ,
             }
         ),
     ),
@@ -174,6 +178,8 @@ _ROLES = (
                 P.AUDIT_READ,
                 P.SECURITY_READ,
                 P.SESSIONS_MANAGE,
+                P.FLAGS_READ,
+                P.FLAGS_MANAGE,
             }
         ),
     ),

@@ -120,6 +120,26 @@ class WebhookEndpointDisabled(WebhookEndpointRef):
     reason: str = Field(description="`gone` (answered 410) or `failing` (failed for 5 days)")
 
 
+# flags
+class FlagRef(Payload):
+    flag_key: str
+    version: int = Field(description="The flag's version after the change")
+
+
+class FlagToggled(FlagRef):
+    on: bool
+
+
+class FlagChangeRef(Payload):
+    flag_key: str
+    change_id: str
+    action: str = Field(description="toggle, targeting or rollout")
+
+
+class FlagCacheRefreshed(Payload):
+    version: int = Field(description="The flag set's new version")
+
+
 @dataclass(frozen=True)
 class EventType:
     name: str
@@ -197,6 +217,16 @@ _declare(
     "A webhook endpoint has failed for 4 days and is disabled in a day unless it recovers",
 )
 _declare("webhook.endpoint_disabled", WebhookEndpointDisabled, "A webhook endpoint was disabled by Keel")
+# flags
+_declare("flag.created", FlagRef, "A feature flag was created")
+_declare("flag.updated", FlagRef, "A feature flag's name, description, category or variations changed")
+_declare("flag.toggled", FlagToggled, "A feature flag was switched on or off")
+_declare("flag.targeting_updated", FlagRef, "A feature flag's rules or rollout changed")
+_declare("flag.archived", FlagRef, "A feature flag was archived (it serves its off value)")
+_declare("flag.change_scheduled", FlagChangeRef, "A change to a feature flag was scheduled")
+_declare("flag.change_cancelled", FlagChangeRef, "A scheduled flag change was cancelled")
+_declare("flag.change_applied", FlagChangeRef, "A scheduled flag change was applied (once)")
+_declare("flag.cache_refreshed", FlagCacheRefreshed, "Every evaluator was told to reload the flags")
 
 
 def validated(name: str, data: dict[str, Any] | Payload) -> dict[str, Any]:

@@ -454,3 +454,33 @@ def webhook_messages_pk(tenant_id: str) -> str:
 
 def webhook_due_sk(due_at: str, tenant_id: str, delivery_id: str) -> str:
     return f"{due_at}#{tenant_id}#{delivery_id}"
+
+
+# flags (platform-wide) ----------------------------------------------------------------------
+FLAGS_PK = "FLAGS"  # SK `FLAG#<key>`: the flags; SK `VERSION`: the flag set's version
+FLAGS_VERSION_SK = "VERSION"
+FLAG_SK_PREFIX = "FLAG#"
+FLAGS_DUE_PK = "FLAGS#DUE"  # GSI1: pending scheduled changes, SK `<run_at>#<change_id>`
+FLAG_METRICS_PK = "FLAGS#METRICS"  # SK `<minute>`: one counter attribute per flag and variant
+
+
+def flag_sk(key: str) -> str:
+    return f"{FLAG_SK_PREFIX}{key}"
+
+
+def flag_history_pk(key: str) -> str:
+    """A flag's changes, SK `<change_id>` (a ULID: oldest first)."""
+    return f"FLAG#{key}#HISTORY"
+
+
+def flag_schedule_pk(key: str) -> str:
+    """A flag's scheduled changes, SK `<change_id>`."""
+    return f"FLAG#{key}#SCHEDULE"
+
+
+def flag_due_sk(run_at: str, change_id: str) -> str:
+    return f"{run_at}#{change_id}"
+
+
+def flag_metric_attr(key: str, variant: str) -> str:
+    return f"c#{key}#{variant}"

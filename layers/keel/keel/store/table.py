@@ -100,6 +100,7 @@ def query(
     filter_expression: str | None = None,
     names: dict[str, str] | None = None,
     values: dict[str, Any] | None = None,
+    consistent: bool = False,
 ) -> QueryPage:
     """One Query call: one page of a partition (of the table or of a GSI)."""
     pk_attr, sk_attr = (f"{index}PK", f"{index}SK") if index else ("PK", "SK")
@@ -125,6 +126,8 @@ def query(
     }
     if index:
         kwargs["IndexName"] = index
+    if consistent:
+        kwargs["ConsistentRead"] = True
     if filter_expression:
         kwargs["FilterExpression"] = filter_expression
     start = decode_cursor(cursor, partition)
@@ -139,11 +142,13 @@ def query(
     )
 
 
-def query_all(pk: str, *, index: str | None = None, sk_prefix: str | None = None) -> Iterator[dict[str, Any]]:
+def query_all(
+    pk: str, *, index: str | None = None, sk_prefix: str | None = None, consistent: bool = False
+) -> Iterator[dict[str, Any]]:
     """Every item of a partition, page after page (for internal sweeps, not for API listings)."""
     cursor: str | None = None
     while True:
-        page = query(pk, index=index, sk_prefix=sk_prefix, limit=200, cursor=cursor)
+        page = query(pk, index=index, sk_prefix=sk_prefix, limit=200, cursor=cursor, consistent=consistent)
         yield from page.items
         if not page.next_cursor:
             return
@@ -197,12 +202,12 @@ def delete(pk: str, sk: str) -> None:
     client().delete_item(TableName=table_name(), Key=key(pk, sk))
 
 
-def batch_get(keys: list[tuple[str, str]]) -> list[dict[str, Any]]:
+def batch_get(keys: list[tuple[str, str]], *, consistent: bool = False) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     pending: list[dict[str, Any]] = [key(pk, sk) for pk, sk in keys]
     while pending:
         chunk, pending = pending[:100], pending[100:]
-        request: dict[str, Any] = {table_name(): {"Keys": chunk}}
+        request: dict[str, Any] = {table_name(): {"Keys": chunk, "ConsistentRead": consistent}}
         while request:
             resp = client().batch_get_item(RequestItems=request)
             out.extend(deserialize(i) for i in resp.get("Responses", {}).get(table_name(), []))

@@ -31,6 +31,7 @@ class Tenant(Model):
     )
     status: TenantStatus = TenantStatus.ACTIVE
     limits: Limits = Limits()
+    region: str | None = Field(default=None, description="Where the tenant operates (flag targeting)")
     user_count: int = 0
     created_at: str
     updated_at: str
@@ -51,6 +52,9 @@ class TenantCreate(Model):
         description="Its built-in roles and its first admin's role; cannot be changed later",
     )
     limits: Limits = Limits()
+    region: str | None = Field(
+        default=None, pattern=r"^[a-z0-9][a-z0-9-]{1,39}$", description="e.g. `ng-lagos`"
+    )
     admin: AdminIn = Field(description="The tenant's first admin; they get an activation e-mail")
 
 
@@ -65,3 +69,4 @@ class TenantUpdate(Model):
     plan: str | None = Field(default=None, pattern=r"^[a-z0-9_-]{2,40}$")
     status: TenantStatus | None = None
     limits: Limits | None = None
+    region: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9-]{1,39}$")

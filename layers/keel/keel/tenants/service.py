@@ -26,6 +26,7 @@ def create(principal: Principal, body: TenantCreate, *, tenant_id: str | None = 
         plan=body.plan,
         kind=body.kind,
         limits=body.limits,
+        region=body.region,
         user_count=1,
         created_at=now,
         updated_at=now,

@@ -16,8 +16,13 @@ TEST_TYPE = "webhook.test"
 
 
 def subscribable() -> list[str]:
-    """Event types an endpoint can subscribe to (the webhooks area's own are not sent out)."""
-    return sorted(name for name in event_types.REGISTRY if not name.startswith("webhook."))
+    """Event types an endpoint can subscribe to: those of a tenant (platform events such as `flag.*`
+    carry no tenant), except the webhooks area's own, which are not sent out."""
+    return sorted(
+        name
+        for name, declared in event_types.REGISTRY.items()
+        if "tenant_id" in declared.payload.model_fields and not name.startswith("webhook.")
+    )
 
 
 def matches(patterns: list[str], event_type: str) -> bool:
