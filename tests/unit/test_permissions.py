@@ -18,12 +18,17 @@ _ADMIN = (
     "audit:export audit:read data:requests invitations:manage profile:self roles:assign roles:read "
     "roles:write security:manage security:read sessions:manage tenant:update tenants:read "
     "users:impersonate users:read users:suspend users:write"
+    # payments (issue 12)
+    " billing:manage billing:read payments:refund"
 )
 _STAFF = "profile:self roles:read tenants:read users:read"
 
 # role: (kind, what it is granted)
 TABLE: dict[str, tuple[str, str]] = {
-    "super_admin": ("platform", _ADMIN + " system:read tenants:list tenants:manage"),
+    "super_admin": (
+        "platform",
+        _ADMIN + " system:read tenants:list tenants:manage gateway:manage plans:manage",
+    ),
     "support_agent": (
         "platform",
         "audit:read profile:self roles:read security:read tenants:list tenants:read users:impersonate "
@@ -31,7 +36,9 @@ TABLE: dict[str, tuple[str, str]] = {
     ),
     "billing_admin": (
         "platform",
-        "audit:export audit:read profile:self tenants:list tenants:manage tenants:read",
+        # payments (issue 12): billing permissions, no longer tenants:manage
+        "audit:export audit:read profile:self tenants:list tenants:read billing:manage billing:read "
+        "payments:refund plans:manage gateway:manage",
     ),
     "on_call_engineer": (
         "platform",
@@ -58,7 +65,7 @@ TABLE: dict[str, tuple[str, str]] = {
     "support_specialist": ("escrow_desk", _STAFF),
 }
 
-PLATFORM_PERMISSIONS = {"tenants:list", "tenants:manage", "system:read"}
+PLATFORM_PERMISSIONS = {"tenants:list", "tenants:manage", "system:read", "plans:manage", "gateway:manage"}
 
 
 def test_the_role_permission_table_is_exactly_this() -> None:

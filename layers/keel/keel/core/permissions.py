@@ -48,6 +48,12 @@ class Permission(StrEnum):
     IMPERSONATE = "users:impersonate", Scope.TENANT
     SYSTEM_READ = "system:read", Scope.PLATFORM  # platform health and operations
     PROFILE = "profile:self", Scope.TENANT  # everyone: own profile, sessions, 2FA, password
+    # payments (issue 12)
+    BILLING_READ = "billing:read", Scope.TENANT  # a tenant's payments, invoices, subscription, plans
+    BILLING_MANAGE = "billing:manage", Scope.TENANT  # mark invoices paid; change, cancel, renew the plan
+    PAYMENTS_REFUND = "payments:refund", Scope.TENANT  # refund a payment through its gateway
+    PLANS_MANAGE = "plans:manage", Scope.PLATFORM  # the plan catalogue
+    GATEWAY_MANAGE = "gateway:manage", Scope.PLATFORM  # gateway events, reprocessing, reconciliation, status
 
 
 def platform_only(permissions: Iterable[str]) -> list[str]:
@@ -101,6 +107,10 @@ _TENANT_ADMIN = frozenset(
         P.SECURITY_MANAGE,
         P.SESSIONS_MANAGE,
         P.IMPERSONATE,
+        # payments (issue 12)
+        P.BILLING_READ,
+        P.BILLING_MANAGE,
+        P.PAYMENTS_REFUND,
     }
 )
 _STAFF = frozenset({P.PROFILE, P.USERS_READ, P.ROLES_READ, P.TENANTS_READ})
@@ -113,7 +123,7 @@ _ROLES = (
         SUPER_ADMIN,
         "Super Admin",
         PLATFORM_KIND,
-        _TENANT_ADMIN | {P.TENANTS_LIST, P.TENANTS_MANAGE, P.SYSTEM_READ},
+        _TENANT_ADMIN | {P.TENANTS_LIST, P.TENANTS_MANAGE, P.SYSTEM_READ, P.PLANS_MANAGE, P.GATEWAY_MANAGE},
     ),
     BuiltinRole(
         "support_agent",
@@ -136,8 +146,20 @@ _ROLES = (
         "billing_admin",
         "Billing Admin",
         PLATFORM_KIND,
+        # payments (issue 12): billing permissions instead of tenants:manage
         frozenset(
-            {P.PROFILE, P.TENANTS_READ, P.TENANTS_LIST, P.TENANTS_MANAGE, P.AUDIT_READ, P.AUDIT_EXPORT}
+            {
+                P.PROFILE,
+                P.TENANTS_READ,
+                P.TENANTS_LIST,
+                P.AUDIT_READ,
+                P.AUDIT_EXPORT,
+                P.BILLING_READ,
+                P.BILLING_MANAGE,
+                P.PAYMENTS_REFUND,
+                P.PLANS_MANAGE,
+                P.GATEWAY_MANAGE,
+            }
         ),
     ),
     BuiltinRole(

@@ -81,6 +81,45 @@ class InvitationAccepted(InvitationRef):
     user_id: str
 
 
+# payments (issue 12)
+class GatewayEventReceived(Payload):
+    receipt_id: str = Field(description="The stored delivery (list_gateway_events)")
+    gateway: str
+    reprocess: bool = Field(default=False, description="An operator asked to apply it again")
+
+
+class PaymentRef(TenantRef):
+    payment_id: str
+    invoice_id: str | None = None
+    gateway: str
+    amount: int = Field(description="Minor units")
+    currency: str
+
+
+class PaymentFailed(PaymentRef):
+    decline_code: str | None = None
+
+
+class PaymentRefunded(PaymentRef):
+    refund_id: str
+    refunded: int = Field(description="This refund, minor units")
+
+
+class InvoiceRef(TenantRef):
+    invoice_id: str
+    status: str
+
+
+class SubscriptionRef(TenantRef):
+    subscription_id: str
+    plan_id: str
+    status: str
+
+
+class SubscriptionPlanChanged(SubscriptionRef):
+    from_plan: str
+
+
 @dataclass(frozen=True)
 class EventType:
     name: str
@@ -125,6 +164,18 @@ _declare("invitation.created", InvitationSent, "An invitation was created; the i
 _declare("invitation.resent", InvitationSent, "An invitation was sent again with a new link")
 _declare("invitation.revoked", InvitationRef, "An invitation was revoked; its link no longer works")
 _declare("invitation.accepted", InvitationAccepted, "An invitation was accepted and its user created")
+# payments (issue 12)
+_declare("gateway.event_received", GatewayEventReceived, "A payment gateway event was received and verified")
+_declare("payment.succeeded", PaymentRef, "A payment succeeded")
+_declare("payment.failed", PaymentFailed, "A payment failed (decline code in the payment)")
+_declare("payment.refunded", PaymentRefunded, "A payment was refunded in full or in part")
+_declare("invoice.paid", InvoiceRef, "An invoice was paid (by a payment or marked paid with a reason)")
+_declare("invoice.payment_failed", InvoiceRef, "A payment of an invoice failed")
+_declare("subscription.created", SubscriptionRef, "A tenant's subscription started")
+_declare("subscription.updated", SubscriptionPlanChanged, "A subscription moved to another plan")
+_declare("subscription.cancelled", SubscriptionRef, "A subscription was cancelled (now or at period end)")
+_declare("subscription.renewed", SubscriptionRef, "A subscription was renewed (or its cancellation undone)")
+_declare("subscription.reconciled", SubscriptionRef, "Reconciliation corrected a subscription")
 
 
 def validated(name: str, data: dict[str, Any] | Payload) -> dict[str, Any]:
