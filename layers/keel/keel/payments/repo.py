@@ -73,13 +73,11 @@ def require_receipt(receipt_id: str) -> GatewayEvent:
 
 
 def set_receipt_result(receipt_id: str, processing: str, detail: str | None, tenant_id: str | None) -> None:
+    fields = {"processing": processing, "processed_at": clock.iso(), "processing_detail": detail}
+    if tenant_id:
+        fields["tenant_id"] = tenant_id
     upd = updates(
-        {
-            "processing": processing,
-            "processing_detail": detail,
-            "processed_at": clock.iso(),
-            **({"tenant_id": tenant_id} if tenant_id else {}),
-        }
+        {k: v for k, v in fields.items() if v is not None}, remove=[k for k, v in fields.items() if v is None]
     )
     table.update(
         keys.gateway_event_pk(receipt_id),
@@ -313,7 +311,7 @@ class BillingRepo:
         )
 
     def set_refund(self, tx: Tx, refund_id: str, changes: dict[str, Any]) -> None:
-        upd = updates(changes)
+        upd = updates({k: v for k, v in changes.items() if v is not None})
         tx.update(self.pk, keys.refund_sk(refund_id), upd.expression, names=upd.names, values=upd.values)
 
     # invoices -------------------------------------------------------------------------------
