@@ -22,6 +22,16 @@ NOT_FOUND_CODES = {code.name for code in NOT_FOUND.values()}
 SELF = SELF_ONLY
 # Platform staff only: a tenant admin is refused whatever they name.
 PLATFORM = {"list_tenants", "create_tenant", "update_tenant"}
+# payments (issue 12): the plan catalogue, gateway events, status and reconciliation are the platform's
+PLATFORM |= {
+    "create_plan",
+    "update_plan",
+    "list_gateway_events",
+    "reprocess_gateway_event",
+    "get_gateway_status",
+    "reconcile_subscriptions",
+}
+SELF = SELF | {"list_plans"}  # the catalogue: the same for every tenant, no tenant's data
 
 
 def _params(op: dict[str, Any], where: str) -> set[str]:
@@ -37,6 +47,12 @@ def _fillers(v: World) -> dict[str, str]:
         "impersonation_id": v.impersonation_id,
         "role": v.role,
         "tenant_id": v.boss.tenant_id,
+        # payments (issue 12): the ids' shapes (tests/integration/test_payments.py uses real ones of A)
+        "payment_id": "pay_0123456789abcdef0123456789",
+        "invoice_id": "INV-1",
+        "subscription_id": "sbs_01J00000000000000000000000",
+        "receipt_id": "gwe_01J00000000000000000000000",
+        "plan_id": "starter",
     }
 
 
@@ -67,6 +83,19 @@ def _bodies(v: World) -> dict[str, Any]:
         "delete_user_data": {"reason": "GDPR request 7"},
         "update_tenant": {"name": "Mine now"},
         "create_tenant": {"name": "Mine Co", "admin": {"email": "m@m.example.com", "name": "M"}},
+        # payments (issue 12)
+        "refund_payment": {"amount": 1},
+        "mark_invoice_paid": {"reason": "paid by transfer"},
+        "change_subscription_plan": {"plan_id": "starter"},
+        "cancel_subscription": {"at_period_end": False},
+        "create_plan": {
+            "plan_id": "mine",
+            "name": "Mine",
+            "price": 1,
+            "currency": "USD",
+            "limits": {"max_users": 5},
+        },
+        "update_plan": {"price": 1},
     }
 
 

@@ -272,10 +272,10 @@ def apply_gateway_subscription(gateway: str, obj: dict[str, Any], created: int) 
         )
         change = Change(Principal.system(tenant_id=tenant_id, job="gateway-events"))
         billing.put_subscription(change.tx, updated, version, stored_version)
-        kind = "subscription.cancelled" if status is SubscriptionStatus.CANCELED else "subscription.renewed"
         if status is SubscriptionStatus.CANCELED or updated.cancel_at_period_end:
-            kind = "subscription.cancelled"
-        change.emit(kind, _ref(updated), tenant_id=tenant_id)
+            change.emit("subscription.cancelled", _ref(updated), tenant_id=tenant_id)
+        else:
+            change.emit("subscription.renewed", _ref(updated), tenant_id=tenant_id)
         billing.add_billing_event(
             change.tx,
             billing_event(
