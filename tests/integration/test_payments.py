@@ -205,6 +205,7 @@ def test_partial_refund_twice_with_the_same_key_refunds_once(api: Api, stack: St
     assert api.post(path, {"amount": 1}, token=other.token).code == "SAAS_055"
     cashier = member(api, boss, "cash@acme.example.com", role="cashier")
     assert api.post(path, {"amount": 1}, token=cashier.token).code == "SAAS_001"
+    assert api.get("/plans", token=cashier.token).code == "SAAS_001"
     bad = api.post(path, {"amount": -5}, token=boss.token)
     assert bad.status == 422
     assert "amount" in bad.text

@@ -79,6 +79,20 @@ def _protected(w: World) -> list[Row]:
         ("export_user_data", "GET", f"/users/{u}/data-export", None),
         ("delete_user_data", "POST", f"/users/{u}/data-deletion", {"reason": "GDPR request 7"}),
         ("list_deletion_log", "GET", "/deletion-log", None),
+        # payments (issue 12): ids of the shapes the API uses (test_payments.py uses real ones)
+        ("list_payments", "GET", "/payments", None),
+        ("get_payment", "GET", "/payments/pay_0123456789abcdef0123456789", None),
+        ("refund_payment", "POST", "/payments/pay_0123456789abcdef0123456789/refunds", {"amount": 1}),
+        ("find_duplicate_payments", "GET", "/duplicate-payments", None),
+        ("list_invoices", "GET", "/invoices", None),
+        ("get_invoice", "GET", "/invoices/INV-1", None),
+        ("mark_invoice_paid", "POST", "/invoices/INV-1/mark-paid", {"reason": "paid by transfer"}),
+        ("list_billing_events", "GET", "/billing-events", None),
+        ("list_subscriptions", "GET", "/subscriptions", None),
+        ("get_subscription", "GET", "/subscriptions/sbs_1", None),
+        ("change_subscription_plan", "POST", "/subscriptions/sbs_1/plan", {"plan_id": "starter"}),
+        ("cancel_subscription", "POST", "/subscriptions/sbs_1/cancel", {"at_period_end": True}),
+        ("renew_subscription", "POST", "/subscriptions/sbs_1/renew", None),
     ]
 
 
@@ -104,6 +118,18 @@ PLATFORM: list[Row] = [
         {"name": "Mine Co", "admin": {"email": "m@m.example.com", "name": "M"}},
     ),
     ("list_tenants", "GET", "/tenants", None),
+    # payments (issue 12)
+    (
+        "create_plan",
+        "POST",
+        "/plans",
+        {"plan_id": "mine", "name": "Mine", "price": 1, "currency": "USD", "limits": {"max_users": 5}},
+    ),
+    ("update_plan", "PATCH", "/plans/starter", {"price": 1}),
+    ("list_gateway_events", "GET", "/gateway-events", None),
+    ("reprocess_gateway_event", "POST", "/gateway-events/gwe_1/reprocess", None),
+    ("get_gateway_status", "GET", "/gateway-status", None),
+    ("reconcile_subscriptions", "POST", "/billing/reconcile", None),
 ]
 
 
@@ -219,7 +245,7 @@ def test_every_non_public_operation_has_a_row() -> None:
 
     a = Actor("tok", "usr_a", "ten_a", "a@a.example.com")
     w = World(a, a, a, a, a, "inv_a", "ses_a", "imp_a")
-    rows = {r[0] for r in [*_protected(w), *_session_rows(w), *PLATFORM]} | {"update_tenant"}
+    rows = {r[0] for r in [*_protected(w), *_session_rows(w), *PLATFORM]} | {"update_tenant", "list_plans"}
     secured = {op["operationId"] for op in operations() if not op["public"]}
     assert secured - SELF_ONLY - rows == set(), "operations without a permission row"
     assert rows <= secured, "rows for operations that no longer exist"
