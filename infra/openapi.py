@@ -84,6 +84,21 @@ DOMAIN_ERRORS: dict[str, list[str]] = {
     },
     "cancel_scheduled_flag_change": ["SAAS_004", "SAAS_021", "SAAS_022"],
 }
+# payments (issue 12)
+DOMAIN_ERRORS |= {
+    "stripe_webhook": ["SAAS_050", "SAAS_051"],
+    "nomba_webhook": ["SAAS_050", "SAAS_051"],
+    "reprocess_gateway_event": ["SAAS_059"],
+    "get_payment": ["SAAS_055"],
+    "refund_payment": ["SAAS_052", "SAAS_053", "SAAS_055"],
+    "get_invoice": ["SAAS_056"],
+    "mark_invoice_paid": ["SAAS_056"],
+    "update_plan": ["SAAS_057"],
+    "get_subscription": ["SAAS_058"],
+    "change_subscription_plan": ["SAAS_054", "SAAS_058"],
+    "cancel_subscription": ["SAAS_053", "SAAS_058"],
+    "renew_subscription": ["SAAS_053", "SAAS_058"],
+}
 # The link pages' forms do what their JSON operations do, answering a page at the same status.
 _PASSWORD = ["API_007", "SAAS_005"]
 DOMAIN_ERRORS |= {

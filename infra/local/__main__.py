@@ -94,6 +94,12 @@ def banner(state: dict[str, Any]) -> str:
             f"  Admin      {state['admin_email']} / {state['admin_password']}",
             f"  Token      {state['admin_token']}",
         ]
+    if state.get("stripe_webhook_secret"):
+        lines += [
+            f"  Stripe     webhook secret {state['stripe_webhook_secret']}",
+            f"  Nomba      signing key {state['nomba_signing_key']}",
+            "  Events     python -m infra.gateway_events payment_intent.succeeded --tenant <tenant_id>",
+        ]
     lines += [f"  State      {state['state_file']}", "", "Try:"]
     if state.get("admin_token"):
         lines.append(f"  export TOKEN={state['admin_token']}")
@@ -241,6 +247,20 @@ def start(
 
         boto3.client("ses").verify_email_identity(EmailAddress=parameters["MailFrom"])
 
+    gateway_state: dict[str, str] = {}
+    if "AppSecret" in stack.physical:  # payments (issue 12): fake gateway APIs and signing secrets
+        from infra.local.gateway_secrets import configure
+
+        fake, gateway_state = configure(stack.ref("AppSecret"))
+
+        def stop_fake_when_done() -> None:
+            stop.wait()
+            fake.stop()
+
+        stop_fake = threading.Thread(target=stop_fake_when_done, daemon=True)
+        workers.append(stop_fake)
+        console.line("gateways", f"fake Stripe and Nomba APIs on {fake.url}")
+
     runtime = Runtime(specs, stack_name, per_function)
     runtimes.append(runtime)
     for logical_id, err in runtime.warm().items():
@@ -274,6 +294,7 @@ def start(
         "admin_password": seeded.get("admin_password"),
         "admin_token": seeded.get("admin_token"),
         "state_file": str(args.state_file),
+        **gateway_state,
         "environment": {k: v for k, v in sorted(environment.items()) if not k.startswith("POWERTOOLS_")},
     }
 

@@ -29,6 +29,16 @@ PLATFORM |= {
     "create_flag",
     "refresh_flag_cache",
 }
+# payments (issue 12): the plan catalogue, gateway events, status and reconciliation are the platform's
+PLATFORM |= {
+    "create_plan",
+    "update_plan",
+    "list_gateway_events",
+    "reprocess_gateway_event",
+    "get_gateway_status",
+    "reconcile_subscriptions",
+}
+SELF = SELF | {"list_plans"}  # the catalogue: the same for every tenant, no tenant's data
 
 
 def _params(op: dict[str, Any], where: str) -> set[str]:
@@ -57,6 +67,12 @@ def _fillers(v: World) -> dict[str, str]:
         # flags are platform-wide: any key (the caller is refused before it is looked up)
         "key": "new-checkout",
         "change_id": "fch_01ARZ3NDEKTSV4RRFFQ69G5FAV",
+        # payments (issue 12): the ids' shapes (tests/integration/test_payments.py uses real ones of A)
+        "payment_id": "pay_0123456789abcdef0123456789",
+        "invoice_id": "INV-1",
+        "subscription_id": "sbs_01J00000000000000000000000",
+        "receipt_id": "gwe_01J00000000000000000000000",
+        "plan_id": "starter",
     }
 
 
@@ -120,6 +136,19 @@ def _bodies(v: World) -> dict[str, Any]:
             "note": "mine",
         },
         "ofrep_evaluate_flag": {"context": {"targetingKey": v.ph.user_id}},
+        # payments (issue 12)
+        "refund_payment": {"amount": 1},
+        "mark_invoice_paid": {"reason": "paid by transfer"},
+        "change_subscription_plan": {"plan_id": "starter"},
+        "cancel_subscription": {"at_period_end": False},
+        "create_plan": {
+            "plan_id": "mine",
+            "name": "Mine",
+            "price": 1,
+            "currency": "USD",
+            "limits": {"max_users": 5},
+        },
+        "update_plan": {"price": 1},
     }
 
 

@@ -107,6 +107,20 @@ def _protected(w: World) -> list[Row]:
         ),
         ("get_webhook_stats", "GET", "/webhooks/stats", None),
         ("list_deletion_log", "GET", "/deletion-log", None),
+        # payments (issue 12): ids of the shapes the API uses (test_payments.py uses real ones)
+        ("list_payments", "GET", "/payments", None),
+        ("get_payment", "GET", "/payments/pay_0123456789abcdef0123456789", None),
+        ("refund_payment", "POST", "/payments/pay_0123456789abcdef0123456789/refunds", {"amount": 1}),
+        ("find_duplicate_payments", "GET", "/duplicate-payments", None),
+        ("list_invoices", "GET", "/invoices", None),
+        ("get_invoice", "GET", "/invoices/INV-1", None),
+        ("mark_invoice_paid", "POST", "/invoices/INV-1/mark-paid", {"reason": "paid by transfer"}),
+        ("list_billing_events", "GET", "/billing-events", None),
+        ("list_subscriptions", "GET", "/subscriptions", None),
+        ("get_subscription", "GET", "/subscriptions/sbs_1", None),
+        ("change_subscription_plan", "POST", "/subscriptions/sbs_1/plan", {"plan_id": "starter"}),
+        ("cancel_subscription", "POST", "/subscriptions/sbs_1/cancel", {"at_period_end": True}),
+        ("renew_subscription", "POST", "/subscriptions/sbs_1/renew", None),
         # notifications (issue 10)
         *_notify_rows(w),
     ]
@@ -234,6 +248,18 @@ PLATFORM: list[Row] = [
     ("list_scheduled_flag_changes", "GET", "/flags/new-checkout/schedules", None),
     ("cancel_scheduled_flag_change", "DELETE", "/flags/new-checkout/schedules/fch_x", None),
     ("refresh_flag_cache", "POST", "/flag-cache/refresh", None),
+    # payments (issue 12)
+    (
+        "create_plan",
+        "POST",
+        "/plans",
+        {"plan_id": "mine", "name": "Mine", "price": 1, "currency": "USD", "limits": {"max_users": 5}},
+    ),
+    ("update_plan", "PATCH", "/plans/starter", {"price": 1}),
+    ("list_gateway_events", "GET", "/gateway-events", None),
+    ("reprocess_gateway_event", "POST", "/gateway-events/gwe_1/reprocess", None),
+    ("get_gateway_status", "GET", "/gateway-status", None),
+    ("reconcile_subscriptions", "POST", "/billing/reconcile", None),
 ]
 # Evaluated for the caller's own session by anyone signed in (test_flags.py, test_cross_tenant.py).
 EVERYONE = {"ofrep_evaluate_flag"}
@@ -353,7 +379,10 @@ def test_every_non_public_operation_has_a_row() -> None:
 
     a = Actor("tok", "usr_a", "ten_a", "a@a.example.com")
     w = World(a, a, a, a, a, "inv_a", "ses_a", "imp_a")
-    rows = {r[0] for r in [*_protected(w), *_session_rows(w), *PLATFORM, *CHECKOUT]} | {"update_tenant"}
+    rows = {r[0] for r in [*_protected(w), *_session_rows(w), *PLATFORM, *CHECKOUT]} | {
+        "update_tenant",
+        "list_plans",
+    }
     secured = {op["operationId"] for op in operations() if not op["public"]}
     assert secured - SELF_ONLY - EVERYONE - rows == set(), "operations without a permission row"
     assert rows <= secured, "rows for operations that no longer exist"

@@ -64,8 +64,11 @@ def test_billing_admin_changes_plans_on_call_reads_operations(api: Api) -> None:
     billing = member(api, root, "billing@keel.example.com", role="billing_admin")
     on_call = member(api, root, "oncall@keel.example.com", role="on_call_engineer")
     on_boss = {"tenant_id": boss.tenant_id}
-    plan = api.patch(f"/tenants/{boss.tenant_id}", {"plan": "enterprise"}, token=billing.token)
-    assert (plan.status, plan.json["plan"]) == (200, "enterprise")
+    # payments (issue 12): billing staff change plans through subscriptions (change_subscription_plan,
+    # tests/integration/test_payments.py), no longer with tenants:manage
+    refused = api.patch(f"/tenants/{boss.tenant_id}", {"plan": "enterprise"}, token=billing.token)
+    assert refused.code == "SAAS_001"
+    assert api.get("/payments", token=billing.token, query=on_boss).status == 200
     assert api.get("/users", token=billing.token, query=on_boss).code == "SAAS_001"
     assert api.get("/users", token=on_call.token, query=on_boss).status == 200
     assert api.get("/sessions", token=on_call.token, query=on_boss).status == 200

@@ -20,6 +20,8 @@ _ADMIN = (
     "users:impersonate users:read users:suspend users:write"
     # notifications (issue 10)
     " notifications:manage notifications:read notifications:send"
+    # payments (issue 12)
+    " billing:manage billing:read payments:refund"
 )
 _ADMIN += " webhooks:manage webhooks:read"  # webhooks (issue 11)
 _STAFF = "profile:self roles:read tenants:read users:read"
@@ -30,7 +32,7 @@ TABLE: dict[str, tuple[str, str]] = {
         "platform",
         _ADMIN
         + " events:manage events:read inventory:adjust system:read tenants:list tenants:manage"
-        + " flags:read flags:manage",
+        + " flags:read flags:manage gateway:manage plans:manage",
     ),
     "support_agent": (
         "platform",
@@ -39,7 +41,9 @@ TABLE: dict[str, tuple[str, str]] = {
     ),
     "billing_admin": (
         "platform",
-        "audit:export audit:read profile:self tenants:list tenants:manage tenants:read",
+        # payments (issue 12): billing permissions, no longer tenants:manage
+        "audit:export audit:read profile:self tenants:list tenants:read billing:manage billing:read "
+        "payments:refund plans:manage gateway:manage",
     ),
     "on_call_engineer": (
         "platform",
@@ -66,7 +70,15 @@ TABLE: dict[str, tuple[str, str]] = {
     "support_specialist": ("escrow_desk", _STAFF),
 }
 
-PLATFORM_PERMISSIONS = {"tenants:list", "tenants:manage", "system:read", "flags:read", "flags:manage"}
+PLATFORM_PERMISSIONS = {
+    "tenants:list",
+    "tenants:manage",
+    "system:read",
+    "flags:read",
+    "flags:manage",
+    "plans:manage",
+    "gateway:manage",
+}
 
 
 def test_the_role_permission_table_is_exactly_this() -> None:

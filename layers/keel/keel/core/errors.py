@@ -49,6 +49,17 @@ class ErrorCode(Enum):
     SAAS_022 = CodeInfo(
         409, "Scheduled flag change not pending", "It was applied, failed or cancelled already"
     )
+    # payments (issue 12): SAAS_050-059
+    SAAS_050 = CodeInfo(400, "Webhook signature missing or malformed", "Send the gateway's signature headers")
+    SAAS_051 = CodeInfo(401, "Webhook signature invalid", "Check the signing secret and the clock")
+    SAAS_052 = CodeInfo(409, "Refund not possible", "Refund at most what was paid and not yet refunded")
+    SAAS_053 = CodeInfo(502, "Payment gateway error", "Check gateway credentials and status, then retry")
+    SAAS_054 = CodeInfo(409, "Plan below current usage", "Remove users or choose a larger plan")
+    SAAS_055 = CodeInfo(404, "Payment not found", "Verify the payment ID")
+    SAAS_056 = CodeInfo(404, "Invoice not found", "Verify the invoice ID")
+    SAAS_057 = CodeInfo(404, "Plan not found", "Verify the plan ID or create the plan")
+    SAAS_058 = CodeInfo(404, "Subscription not found", "Verify the subscription ID")
+    SAAS_059 = CodeInfo(404, "Gateway event not found", "Verify the gateway event ID")
     AUTH_001 = CodeInfo(401, "Invalid credentials", "Verify credentials or reset password")
     AUTH_002 = CodeInfo(423, "Account locked", "Unlock account or wait for auto-unlock")
     AUTH_003 = CodeInfo(403, "Account suspended", "Contact administrator")
@@ -136,6 +147,12 @@ class Kind(StrEnum):
     # flags
     FLAG = "Feature flag"
     FLAG_CHANGE = "Scheduled flag change"
+    # payments (issue 12)
+    PAYMENT = "Payment"
+    INVOICE = "Invoice"
+    PLAN = "Plan"
+    SUBSCRIPTION = "Subscription"
+    GATEWAY_EVENT = "Gateway event"
 
 
 # One code per kind; API_006 is kept for a path that matches no route.
@@ -159,6 +176,12 @@ NOT_FOUND: dict[Kind, ErrorCode] = {
     # flags
     Kind.FLAG: ErrorCode.SAAS_004,
     Kind.FLAG_CHANGE: ErrorCode.SAAS_021,
+    # payments (issue 12)
+    Kind.PAYMENT: ErrorCode.SAAS_055,
+    Kind.INVOICE: ErrorCode.SAAS_056,
+    Kind.PLAN: ErrorCode.SAAS_057,
+    Kind.SUBSCRIPTION: ErrorCode.SAAS_058,
+    Kind.GATEWAY_EVENT: ErrorCode.SAAS_059,
 }
 
 

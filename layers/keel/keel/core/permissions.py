@@ -62,6 +62,12 @@ class Permission(StrEnum):
     # flags: platform-managed; evaluating one's own flags needs only PROFILE
     FLAGS_READ = "flags:read", Scope.PLATFORM  # list flags, their history, metrics, previews
     FLAGS_MANAGE = "flags:manage", Scope.PLATFORM  # create, change, toggle, schedule, refresh
+    # payments (issue 12)
+    BILLING_READ = "billing:read", Scope.TENANT  # a tenant's payments, invoices, subscription, plans
+    BILLING_MANAGE = "billing:manage", Scope.TENANT  # mark invoices paid; change, cancel, renew the plan
+    PAYMENTS_REFUND = "payments:refund", Scope.TENANT  # refund a payment through its gateway
+    PLANS_MANAGE = "plans:manage", Scope.PLATFORM  # the plan catalogue
+    GATEWAY_MANAGE = "gateway:manage", Scope.PLATFORM  # gateway events, reprocessing, reconciliation, status
 
 
 def platform_only(permissions: Iterable[str]) -> list[str]:
@@ -122,6 +128,10 @@ _TENANT_ADMIN = frozenset(
         # webhooks (issue 11)
         P.WEBHOOKS_READ,
         P.WEBHOOKS_MANAGE,
+        # payments (issue 12)
+        P.BILLING_READ,
+        P.BILLING_MANAGE,
+        P.PAYMENTS_REFUND,
     }
 )
 _STAFF = frozenset({P.PROFILE, P.USERS_READ, P.ROLES_READ, P.TENANTS_READ})
@@ -135,7 +145,15 @@ _ROLES = (
         "Super Admin",
         PLATFORM_KIND,
         _TENANT_ADMIN
-        | {P.TENANTS_LIST, P.TENANTS_MANAGE, P.SYSTEM_READ, P.FLAGS_READ, P.FLAGS_MANAGE}
+        | {
+            P.TENANTS_LIST,
+            P.TENANTS_MANAGE,
+            P.SYSTEM_READ,
+            P.FLAGS_READ,
+            P.FLAGS_MANAGE,
+            P.PLANS_MANAGE,
+            P.GATEWAY_MANAGE,
+        }
         | {P.EVENTS_READ, P.EVENTS_MANAGE, P.INVENTORY_ADJUST},  # checkout (issue 13)
     ),
     BuiltinRole(
@@ -160,8 +178,20 @@ _ROLES = (
         "billing_admin",
         "Billing Admin",
         PLATFORM_KIND,
+        # payments (issue 12): billing permissions instead of tenants:manage
         frozenset(
-            {P.PROFILE, P.TENANTS_READ, P.TENANTS_LIST, P.TENANTS_MANAGE, P.AUDIT_READ, P.AUDIT_EXPORT}
+            {
+                P.PROFILE,
+                P.TENANTS_READ,
+                P.TENANTS_LIST,
+                P.AUDIT_READ,
+                P.AUDIT_EXPORT,
+                P.BILLING_READ,
+                P.BILLING_MANAGE,
+                P.PAYMENTS_REFUND,
+                P.PLANS_MANAGE,
+                P.GATEWAY_MANAGE,
+            }
         ),
     ),
     BuiltinRole(

@@ -22,6 +22,7 @@ class PlanLimits(Model):
 
 
 class Plan(Model):
+    model_config = ConfigDict(extra="forbid")
     plan_id: str = Field(pattern=PLAN_ID_PATTERN)
     name: str = Field(min_length=1, max_length=80)
     price: int = Field(ge=0, description="Price per interval in minor units (cents, kobo)")
@@ -30,3 +31,17 @@ class Plan(Model):
     limits: PlanLimits
     features: list[str] = Field(default_factory=list, description="Feature keys the plan includes")
     active: bool = Field(default=True, description="Inactive plans keep their tenants but take no new ones")
+
+
+class PlanUpdate(Model):
+    """What `update_plan` may change (the id stays). Tenants already on the plan keep their
+    limit until their plan is next changed; a lower user limit never removes users."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(default=None, min_length=1, max_length=80)
+    price: int | None = Field(default=None, ge=0)
+    currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
+    interval: Interval | None = None
+    limits: PlanLimits | None = None
+    features: list[str] | None = None
+    active: bool | None = None

@@ -140,6 +140,45 @@ class FlagCacheRefreshed(Payload):
     version: int = Field(description="The flag set's new version")
 
 
+# payments (issue 12)
+class GatewayEventReceived(Payload):
+    receipt_id: str = Field(description="The stored delivery (list_gateway_events)")
+    gateway: str
+    reprocess: bool = Field(default=False, description="An operator asked to apply it again")
+
+
+class PaymentRef(TenantRef):
+    payment_id: str
+    invoice_id: str | None = None
+    gateway: str
+    amount: int = Field(description="Minor units")
+    currency: str
+
+
+class PaymentFailed(PaymentRef):
+    decline_code: str | None = None
+
+
+class PaymentRefunded(PaymentRef):
+    refund_id: str
+    refunded: int = Field(description="This refund, minor units")
+
+
+class InvoiceRef(TenantRef):
+    invoice_id: str
+    status: str
+
+
+class SubscriptionRef(TenantRef):
+    subscription_id: str
+    plan_id: str
+    status: str
+
+
+class SubscriptionPlanChanged(SubscriptionRef):
+    from_plan: str
+
+
 @dataclass(frozen=True)
 class EventType:
     name: str
@@ -227,6 +266,18 @@ _declare("flag.change_scheduled", FlagChangeRef, "A change to a feature flag was
 _declare("flag.change_cancelled", FlagChangeRef, "A scheduled flag change was cancelled")
 _declare("flag.change_applied", FlagChangeRef, "A scheduled flag change was applied (once)")
 _declare("flag.cache_refreshed", FlagCacheRefreshed, "Every evaluator was told to reload the flags")
+# payments (issue 12)
+_declare("gateway.event_received", GatewayEventReceived, "A payment gateway event was received and verified")
+_declare("payment.succeeded", PaymentRef, "A payment succeeded")
+_declare("payment.failed", PaymentFailed, "A payment failed (decline code in the payment)")
+_declare("payment.refunded", PaymentRefunded, "A payment was refunded in full or in part")
+_declare("invoice.paid", InvoiceRef, "An invoice was paid (by a payment or marked paid with a reason)")
+_declare("invoice.payment_failed", InvoiceRef, "A payment of an invoice failed")
+_declare("subscription.created", SubscriptionRef, "A tenant's subscription started")
+_declare("subscription.updated", SubscriptionPlanChanged, "A subscription moved to another plan")
+_declare("subscription.cancelled", SubscriptionRef, "A subscription was cancelled (now or at period end)")
+_declare("subscription.renewed", SubscriptionRef, "A subscription was renewed (or its cancellation undone)")
+_declare("subscription.reconciled", SubscriptionRef, "Reconciliation corrected a subscription")
 
 
 def validated(name: str, data: dict[str, Any] | Payload) -> dict[str, Any]:

@@ -484,3 +484,80 @@ def flag_due_sk(run_at: str, change_id: str) -> str:
 
 def flag_metric_attr(key: str, variant: str) -> str:
     return f"c#{key}#{variant}"
+
+
+# payments, billing and subscriptions (issue 12) ----------------------------------------------
+# Gateway events are the platform's (the tenant is known only once the body is read):
+#   GWEVENT#<receipt> / RECEIPT          every delivery received, valid or not; GSI1 below
+#   GWAPPLIED#<gateway>#<event id> / APPLIED   the claim that applies an event id once
+# A tenant's billing items live in its partition (T#<t>): PAYMENT#, INVOICE#, REFUND#, BILLING#,
+# SUBSCRIPTION#; GSI1 lists them newest first.
+GATEWAY_EVENTS_INDEX_PK = "GWEVENTS"  # GSI1: every receipt, by time received
+
+
+def gateway_event_pk(receipt_id: str) -> str:
+    return f"GWEVENT#{receipt_id}"
+
+
+GATEWAY_EVENT_SK = "RECEIPT"
+
+
+def gateway_events_gateway_index_pk(gateway: str) -> str:
+    """GSI2: one gateway's receipts by time received (its last event, its failure rate)."""
+    return f"GWEVENTS#{gateway}"
+
+
+def gateway_applied_pk(gateway: str, event_id: str) -> str:
+    return f"GWAPPLIED#{gateway}#{event_id}"
+
+
+GATEWAY_APPLIED_SK = "APPLIED"
+
+
+def payment_sk(payment_id: str) -> str:
+    return f"PAYMENT#{payment_id}"
+
+
+def payments_index_pk(tenant_id: str) -> str:
+    """GSI1: a tenant's payments by creation time."""
+    return f"T#{tenant_id}#PAYMENTS"
+
+
+def invoice_sk(invoice_id: str) -> str:
+    return f"INVOICE#{invoice_id}"
+
+
+def invoices_index_pk(tenant_id: str) -> str:
+    return f"T#{tenant_id}#INVOICES"
+
+
+def refund_sk(refund_id: str) -> str:
+    return f"REFUND#{refund_id}"
+
+
+def billing_event_sk(at: str, event_id: str) -> str:
+    return f"BILLING#{at}#{event_id}"
+
+
+BILLING_EVENT_SK_PREFIX = "BILLING#"
+
+
+def subscription_sk(subscription_id: str) -> str:
+    return f"SUBSCRIPTION#{subscription_id}"
+
+
+SUBSCRIPTION_SK_PREFIX = "SUBSCRIPTION#"
+SUBSCRIPTIONS_INDEX_PK = "SUBSCRIPTIONS"  # GSI1: every subscription (platform listing, reconciliation)
+
+
+def subscriptions_status_index_pk(status: str) -> str:
+    """GSI2: subscriptions of one status, across tenants."""
+    return f"SUBSCRIPTIONS#STATUS#{status}"
+
+
+def gateway_subscription_pk(gateway: str, gateway_subscription_id: str) -> str:
+    """Pointer from a gateway's subscription id to the tenant's subscription (webhooks name it)."""
+    return f"GWSUB#{gateway}#{gateway_subscription_id}"
+
+
+GATEWAY_SUBSCRIPTION_SK = "POINTER"

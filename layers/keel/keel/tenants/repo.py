@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from keel.core import clock
 from keel.core.errors import ErrorCode, KeelError, Kind, not_found
 from keel.core.permissions import PLATFORM_KIND, TenantKind
 from keel.core.principal import PLATFORM_TENANT
@@ -77,6 +78,28 @@ class TenantRepo:
             values={":one": 1},
             on_fail=KeelError(
                 ErrorCode.SAAS_006, "The tenant has reached its user limit; upgrade the plan or remove users"
+            ),
+        )
+
+    def set_plan(self, tx: Tx, plan_id: str, max_users: int, *, refuse_below_usage: bool) -> None:
+        """The tenant's plan and its user limit, changed together (billing, issue 12).
+
+        With `refuse_below_usage`, the write fails (SAAS_054) when the tenant has more users than
+        the new limit: checked by the write's condition, so a user added meanwhile counts too.
+        """
+        condition = "attribute_exists(PK)"
+        if refuse_below_usage:
+            condition += " AND user_count <= :max"
+        tx.update(
+            *self.key,
+            "SET #plan = :plan, limits.max_users = :max, updated_at = :now",
+            names={"#plan": "plan"},
+            values={":plan": plan_id, ":max": max_users, ":now": clock.iso()},
+            condition=condition,
+            on_fail=KeelError(
+                ErrorCode.SAAS_054,
+                f"The tenant has more users than plan {plan_id!r} allows ({max_users}); remove users first",
+                details=[{"field": "plan_id", "message": f"allows {max_users} users, fewer than in use"}],
             ),
         )
 

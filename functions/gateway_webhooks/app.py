@@ -1,0 +1,41 @@
+"""Gateway webhooks (public): the signature is checked on the raw body before anything else; the
+delivery is stored and queued, and the gateway gets its 2xx at once."""
+
+from __future__ import annotations
+
+import keel.core.coldstart  # noqa: F401  (first: no cyclic GC while the function initialises)
+
+import base64
+
+from aws_lambda_powertools.event_handler import Response
+
+from keel.http import create_app, entrypoint, public
+from keel.http.request import request_meta
+from keel.payments import receive
+from keel.payments.models import Received
+
+app = create_app()
+
+
+def _raw() -> bytes:
+    event = app.current_event
+    body = event.get("body") or ""
+    return base64.b64decode(body) if event.is_base64_encoded else body.encode()
+
+
+def _receive(gateway: str) -> Response[Received]:
+    received = receive.receive(gateway, _raw(), dict(app.current_event.headers or {}), request_meta(app).ip)  # type: ignore[arg-type]
+    return Response(status_code=200, body=received, content_type="application/json")
+
+
+@app.post("/webhooks/stripe", operation_id="stripe_webhook", middlewares=[public()], tags=["payments"])
+def stripe_webhook() -> Response[Received]:
+    return _receive("stripe")
+
+
+@app.post("/webhooks/nomba", operation_id="nomba_webhook", middlewares=[public()], tags=["payments"])
+def nomba_webhook() -> Response[Received]:
+    return _receive("nomba")
+
+
+lambda_handler = entrypoint(app)

@@ -1,0 +1,38 @@
+"""Worker: applies stored gateway events (SQS batch, partial failures, each event id once)."""
+
+from __future__ import annotations
+
+import keel.core.coldstart  # noqa: F401  (first: no cyclic GC while the function initialises)
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from keel.core.observability import handler
+from keel.events.consume import Consumer
+from keel.payments import process
+from keel.store.outbox import DomainEvent
+
+processor = BatchProcessor(event_type=EventType.SQS)
+EVENT_TYPES = frozenset({"gateway.event_received"})  # = its subscription's filter policy
+
+
+def _apply(event: DomainEvent) -> None:
+    process.apply(str(event.data["receipt_id"]), reprocess=bool(event.data.get("reprocess")))
+
+
+consumer = Consumer("gateway-events", _apply)
+
+
+@handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    def record_handler(record: SQSRecord) -> None:
+        consumer(DomainEvent.model_validate_json(record.body), context)
+
+    return dict(
+        process_partial_response(
+            event=event, record_handler=record_handler, processor=processor, context=context
+        )
+    )
