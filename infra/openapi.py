@@ -143,7 +143,8 @@ def error_schema() -> dict[str, Any]:
 
 def _success_status(route: Any) -> int:
     """The status a thin handler answers: `Response(status_code=N, ...)` in its body, else 200."""
-    found = re.findall(r"status_code=(\d{3})\b", inspect.getsource(route.func))
+    source = inspect.getsource(route.func)
+    found = re.findall(r"status_code=(\d{3})\b", source)
     return int(found[0]) if found else 200
 
 
@@ -214,7 +215,10 @@ def _document(route: Any, op: dict[str, Any], schemas: dict[str, Any]) -> None:
             errors[status]["content"] = {**errors[status]["content"], **response.get("content", {})}
         else:
             errors[status] = response
-    op["responses"] = {str(_success_status(route)): success, **dict(sorted(errors.items()))}
+    status = _success_status(route)
+    if status == 204:
+        success.pop("content", None)  # No Content: no body, no media type
+    op["responses"] = {str(status): success, **dict(sorted(errors.items()))}
 
 
 def build() -> dict[str, Any]:

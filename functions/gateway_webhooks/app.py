@@ -7,8 +7,6 @@ import keel.core.coldstart  # noqa: F401  (first: no cyclic GC while the functio
 
 import base64
 
-from aws_lambda_powertools.event_handler import Response
-
 from keel.http import create_app, entrypoint, public
 from keel.http.request import request_meta
 from keel.payments import receive
@@ -23,18 +21,17 @@ def _raw() -> bytes:
     return base64.b64decode(body) if event.is_base64_encoded else body.encode()
 
 
-def _receive(gateway: str) -> Response[Received]:
-    received = receive.receive(gateway, _raw(), dict(app.current_event.headers or {}), request_meta(app).ip)  # type: ignore[arg-type]
-    return Response(status_code=200, body=received, content_type="application/json")
+def _receive(gateway: str) -> Received:
+    return receive.receive(gateway, _raw(), dict(app.current_event.headers or {}), request_meta(app).ip)  # type: ignore[arg-type]
 
 
 @app.post("/webhooks/stripe", operation_id="stripe_webhook", middlewares=[public()], tags=["payments"])
-def stripe_webhook() -> Response[Received]:
+def stripe_webhook() -> Received:
     return _receive("stripe")
 
 
 @app.post("/webhooks/nomba", operation_id="nomba_webhook", middlewares=[public()], tags=["payments"])
-def nomba_webhook() -> Response[Received]:
+def nomba_webhook() -> Received:
     return _receive("nomba")
 
 

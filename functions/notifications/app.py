@@ -53,10 +53,6 @@ READ, MANAGE, SEND = (
 SELF = [requires(Permission.PROFILE)]
 
 
-def _created(body: object, status: int = 201) -> Response:
-    return Response(status_code=status, body=body, content_type="application/json")
-
-
 # channels ------------------------------------------------------------------------------------
 
 
@@ -95,7 +91,11 @@ def list_templates(
 
 @app.post("/notifications/templates", operation_id="create_template", middlewares=MANAGE, tags=TAGS)
 def create_template(body: TemplateIn, tenant_id: TenantParam = None) -> Response[TemplateOut]:
-    return _created(config.create_template(principal(app), tenant_id, body))
+    return Response(
+        status_code=201,
+        body=config.create_template(principal(app), tenant_id, body),
+        content_type="application/json",
+    )
 
 
 @app.post("/notifications/templates/preview", operation_id="preview_template", middlewares=READ, tags=TAGS)
@@ -128,7 +128,11 @@ def list_notification_rules(tenant_id: TenantParam = None) -> Page[RuleOut]:
 
 @app.post("/notifications/rules", operation_id="create_notification_rule", middlewares=MANAGE, tags=TAGS)
 def create_notification_rule(body: RuleIn, tenant_id: TenantParam = None) -> Response[RuleOut]:
-    return _created(config.create_rule(principal(app), tenant_id, body))
+    return Response(
+        status_code=201,
+        body=config.create_rule(principal(app), tenant_id, body),
+        content_type="application/json",
+    )
 
 
 @app.patch(
@@ -158,12 +162,18 @@ def dry_run_notification_rule(rule_id: str, body: RuleTest, tenant_id: TenantPar
 
 @app.post("/notifications/send", operation_id="send_notification", middlewares=SEND, tags=TAGS)
 def send_notification(body: SendRequest, tenant_id: TenantParam = None) -> Response[NotificationOut]:
-    return _created(sending.send(principal(app), tenant_id, body), 202)
+    return Response(
+        status_code=202, body=sending.send(principal(app), tenant_id, body), content_type="application/json"
+    )
 
 
 @app.post("/notifications/bulk", operation_id="send_bulk_notification", middlewares=SEND, tags=TAGS)
 def send_bulk_notification(body: BulkSendRequest, tenant_id: TenantParam = None) -> Response[BulkSendOut]:
-    return _created(sending.send_bulk(principal(app), tenant_id, body), 202)
+    return Response(
+        status_code=202,
+        body=sending.send_bulk(principal(app), tenant_id, body),
+        content_type="application/json",
+    )
 
 
 @app.get("/notifications/scheduled", operation_id="list_scheduled_notifications", middlewares=READ, tags=TAGS)
@@ -204,7 +214,11 @@ def list_notification_history(
     tags=TAGS,
 )
 def resend_notification(notification_id: str, tenant_id: TenantParam = None) -> Response[NotificationOut]:
-    return _created(sending.resend(principal(app), tenant_id, notification_id), 202)
+    return Response(
+        status_code=202,
+        body=sending.resend(principal(app), tenant_id, notification_id),
+        content_type="application/json",
+    )
 
 
 # one's own preferences and inbox -------------------------------------------------------------

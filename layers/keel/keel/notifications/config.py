@@ -64,6 +64,9 @@ def list_channels(principal: Principal, tenant_id: str | None) -> Page[ChannelOu
     return Page[ChannelOut](items=[_channel(store, c) for c in Channel])
 
 
+CLEARABLE = {"daily_limit", "rate_per_minute", "daily_cost_limit"}  # null lifts the limit
+
+
 def update_channel(principal: Principal, tenant_id: str | None, body: ChannelUpdate) -> ChannelOut:
     principal.require(Permission.NOTIFICATIONS_MANAGE)
     scoped = principal.tenant_scope(tenant_id)
@@ -85,6 +88,7 @@ def update_channel(principal: Principal, tenant_id: str | None, body: ChannelUpd
             raise invalid("credentials", "Give exactly: " + ", ".join(sorted(allowed)))
     current = _channel(store, channel)
     changes = body.model_dump(exclude_unset=True, exclude={"credentials", "channel"}, mode="json")
+    changes = {k: v for k, v in changes.items() if v is not None or k in CLEARABLE}  # null: unchanged
     merged = current.model_copy(
         update={
             **changes,
