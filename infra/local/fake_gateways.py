@@ -94,12 +94,12 @@ def checkout_sessions(  # noqa: PLR0911 - a router: one return per path and outc
         return None  # the caller replays the first answer
     parts = path.strip("/").split("/")
     if path == "/v1/checkout/sessions" and method == "POST":
-        session = _new_session(form_fields(raw), len(s.sessions), host)
-        s.sessions[session["id"]] = session
+        created = _new_session(form_fields(raw), len(s.sessions), host)
+        s.sessions[created["id"]] = created
         s.session_keys.append(key or "")
         if key:
-            s.idempotent[f"{path}:{key}"] = session
-        return 200, session
+            s.idempotent[f"{path}:{key}"] = created
+        return 200, created
     if parts[:3] == ["v1", "checkout", "sessions"] and len(parts) >= 4:
         session = s.sessions.get(parts[3])
         if session is None:
