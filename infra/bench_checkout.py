@@ -1,11 +1,13 @@
 """`python -m infra.bench_checkout`: the checkout rush against the local stack over HTTP.
 
 Boots the local stack (its gateway serves requests concurrently, up to KEEL_LOCAL_CONCURRENCY
-instances per function), points the checkout function's Stripe SDK at a loopback fake, creates a
-workshop event, then sends BUYERS concurrent `create_checkout_session` requests for the last SEATS
-seats of GA. Reports holds granted vs the limit, refusals and their codes, requests/s and latency
-percentiles, and whether the audit is clean; then lets the holds expire (the schedule) and checks
-the seats are sellable again. Writes `.keel/bench-checkout.json`.
+instances per function; the checkout function's Stripe SDK talks to the stack's fake gateways,
+`infra/local/fake_gateways.py`), creates a workshop event, then sends BUYERS concurrent
+`create_checkout_session` requests for the last SEATS seats of GA. Reports holds granted vs the
+limit, refusals and their codes, requests/s and latency percentiles, and whether the audit is
+clean; then expires the granted sessions as Stripe does (signed `checkout.session.expired` through
+`stripe_webhook`, `infra.gateway_events`) and checks the seats are sellable again. Writes
+`.keel/bench-checkout.json`.
 """
 
 from __future__ import annotations
@@ -28,36 +30,24 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def main() -> int:
-    import boto3
-
     from infra.apps import ensure_paths
 
     ensure_paths()
 
+    from infra import gateway_events
     from infra.local.process import LocalStackProcess
-    from tests.e2e.client import PASSWORD, Api, Mailbox, actor_of, unique_email
-    from tests.support.checkout import STRIPE_KEY, buyer_body, event_body
-    from tests.support.fake_stripe import FakeStripe
+    from tests.e2e.client import PASSWORD, Api, Mailbox, actor_of, request, unique_email
+    from tests.support.checkout import buyer_body, event_body
 
     os.environ.setdefault("KEEL_LOCAL_CONCURRENCY", "8")
     stack = LocalStackProcess(Path(tempfile.mkdtemp(prefix="bench-checkout-")))
     state = stack.start(120)
-    fake = FakeStripe()
     try:
         api, mail = Api(state["api_url"]), Mailbox(state["moto_url"])
-        secrets = boto3.client(
-            "secretsmanager",
-            endpoint_url=state["moto_url"],
-            region_name="us-east-1",
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
-        arn = next(s["ARN"] for s in secrets.list_secrets()["SecretList"] if s["Name"].endswith("/app"))
-        current = json.loads(secrets.get_secret_value(SecretId=arn)["SecretString"])
-        secrets.put_secret_value(
-            SecretId=arn,
-            SecretString=json.dumps({**current, "stripe_api_key": STRIPE_KEY, "stripe_api_base": fake.url}),
-        )
+
+        def stripe_sessions() -> int:
+            return len(request("GET", state["fake_gateway_url"] + "/_fake/state").json["checkout_sessions"])
+
         slug = uuid.uuid4().hex[:8]
         email = unique_email("org", f"{slug}.example.com")
         made = api.post(
@@ -72,6 +62,9 @@ def main() -> int:
         assert api.post("/events", event_body(city, ga=SEATS), token=org.token).status == 201
         path = f"/public/{org.tenant_id}/checkout-sessions"
         api.post(path, buyer_body(city, tier="VIP", n=0))  # warm the function's instances
+        sessions_before = stripe_sessions()
+
+        holds: list[str] = []
 
         def buy(n: int) -> tuple[int, str | None, float]:
             started = time.perf_counter()
@@ -79,6 +72,8 @@ def main() -> int:
                 reply = api.post(path, buyer_body(city, n=n))
             except OSError as exc:  # the gateway's listen backlog overflowed: a refused connection
                 return 0, type(exc).__name__, time.perf_counter() - started
+            if reply.status == 201:
+                holds.append(reply.json["hold_id"])
             return reply.status, reply.code, time.perf_counter() - started
 
         started = time.perf_counter()
@@ -99,7 +94,7 @@ def main() -> int:
             "counters_after": {k: tier[k] for k in ("actual_limit", "held", "sold", "remaining", "oversold")},
             "oversold": max(0, tier["held"] + tier["sold"] - tier["actual_limit"]),
             "audit_ok": audit["ok"],
-            "stripe_sessions": len(fake.sessions) - 1,
+            "stripe_sessions": stripe_sessions() - sessions_before,
             "requests_per_second": round(BUYERS / wall, 1),
             "latency_ms": {
                 "p50": round(statistics.median(latencies) * 1000, 1),
@@ -107,15 +102,26 @@ def main() -> int:
                 "max": round(latencies[-1] * 1000, 1),
             },
         }
+        # the buyers walk away: Stripe expires their sessions, the seats come back
+        for hold_id in holds:
+            gateway_events.send(state, "checkout.session.expired", hold=hold_id)
+        inventory = f"{state['api_url']}/public/{org.tenant_id}/events/{city}/inventory"
+        deadline = time.monotonic() + 60
+        while request("GET", inventory).json["tiers"]["GA"]["available"] < SEATS:
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.25)
+        report["available_after_expiry"] = request("GET", inventory).json["tiers"]["GA"]["available"]
+        report["sellable_again"] = api.post(path, buyer_body(city, n=BUYERS)).status == 201
         print(json.dumps(report, indent=2))
         out = ROOT / ".keel" / "bench-checkout.json"
         out.parent.mkdir(exist_ok=True)
         out.write_text(json.dumps(report, indent=2) + "\n")
         ok = report["holds_granted"] == SEATS and report["oversold"] == 0 and audit["ok"]
-        ok = ok and set(outcomes) <= {"201", "409 SAAS_061"}
+        ok = ok and set(outcomes) <= {"201", "409 SAAS_061"} and report["sellable_again"]
+        ok = ok and report["available_after_expiry"] == SEATS
         return 0 if ok else 1
     finally:
-        fake.close()
         stack.stop()
 
 

@@ -68,3 +68,17 @@ def no_secrets_in_logs():  # type: ignore[no-untyped-def]
         logger._logger.removeHandler(handler)
     leaks = secrets_watch.leaks()
     assert not leaks, "secrets in logs:\n" + "\n".join(leaks)
+
+
+# payments: the one fake of the gateways (Stripe, Nomba) on loopback, the app secret pointing at it
+@pytest.fixture
+def gateways(stack: Stack):  # type: ignore[no-untyped-def]
+    from infra.local.fake_gateways import FakeGateways
+    from tests.support.gateways import configure
+
+    fake = FakeGateways().start()
+    configure(stack, fake)
+    try:
+        yield fake
+    finally:
+        fake.stop()

@@ -27,6 +27,8 @@ API_CASES: dict[str, tuple[str, str, dict[str, Any] | None, dict[str, Any] | Non
     "TenantsFunction": ("GET", "/tenants/{tenant_id}", None, None),
     "UsersFunction": ("GET", "/users", {"limit": 50}, None),
     "FlagsFunction": ("GET", "/flag-evaluations", None, None),  # flags (issue 9): evaluate for the caller
+    "PaymentsFunction": ("GET", "/payments", {"limit": 50}, None),  # payments (issue 12)
+    "CheckoutFunction": ("GET", "/public/{tenant_id}/events/bench-city/inventory", None, None),  # issue 13
 }
 
 
@@ -84,6 +86,7 @@ def record() -> Recorded:
     from infra.lambda_events import LambdaContext, http_event, scheduled_event, sqs_event, stream_event
     from keel.core import aws, ids
     from tests.support.actors import PASSWORD, super_admin, tenant_admin
+    from tests.support.checkout import event_body
     from tests.support.http import Api, handler_of, router
     from tests.support.pipeline import Pipeline
     from tests.support.stack import moto_stack
@@ -100,6 +103,7 @@ def record() -> Recorded:
             "link_token": ids.token(32),  # well formed; opening a link's page reads nothing
         }
         clients = [aws.client(s) for s in ("dynamodb", "sns", "ses", "secretsmanager", "sqs")]
+        api.post("/events", event_body("bench-city"), token=root.token, query={"tenant_id": boss.tenant_id})
 
         def run(function: str, code_uri: str, handler: str, event: dict[str, Any]) -> tuple[Any, Any]:
             module = function_module(code_uri, handler)

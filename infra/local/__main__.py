@@ -99,6 +99,8 @@ def banner(state: dict[str, Any]) -> str:
             f"  Stripe     webhook secret {state['stripe_webhook_secret']}",
             f"  Nomba      signing key {state['nomba_signing_key']}",
             "  Events     python -m infra.gateway_events payment_intent.succeeded --tenant <tenant_id>",
+            "  Checkout   python -m infra.gateway_events checkout.session.completed --hold <hold_id>"
+            f"   (fake Stripe {state['fake_gateway_url']})",
         ]
     lines += [f"  State      {state['state_file']}", "", "Try:"]
     if state.get("admin_token"):
@@ -259,7 +261,7 @@ def start(
 
         stop_fake = threading.Thread(target=stop_fake_when_done, daemon=True)
         workers.append(stop_fake)
-        console.line("gateways", f"fake Stripe and Nomba APIs on {fake.url}")
+        console.line("gateways", f"fake Stripe (payments, Checkout Sessions) and Nomba APIs on {fake.url}")
 
     runtime = Runtime(specs, stack_name, per_function)
     runtimes.append(runtime)

@@ -1,10 +1,15 @@
-"""A fake of the gateways' HTTP APIs on loopback (Stripe and Nomba), for tests and `make dev`.
+"""The one fake of the gateways' HTTP APIs on loopback (Stripe and Nomba), for tests, `make dev`
+and the benchmarks.
 
 The real clients (`stripe`, `requests`) talk to it through `stripe_api_base` / `nomba_api_base`
-in the app secret. It keeps what the code relies on: Stripe refunds (replaying the answer of an
-Idempotency-Key, as Stripe does), subscriptions (retrieve, update, cancel), balance; Nomba's token
-and refunds. `PUT /_fake/stripe/subscriptions/<id>` sets a subscription's state (drift), and
-`GET /_fake/state` shows what was asked.
+in the app secret. It keeps what the code relies on, replaying the answer of a repeated
+Idempotency-Key as Stripe does: Stripe refunds, subscriptions (retrieve, update, cancel), balance,
+Checkout Sessions (create, retrieve, expire; their `url` is a page of this fake naming the command
+that completes them); Nomba's token and refunds. For tests and local tools:
+`PUT /_fake/stripe/subscriptions/<id>` sets a subscription's state (drift),
+`POST /_fake/stripe/checkout/sessions/<id>/complete` marks a session paid and answers it as
+`checkout.session.completed` carries it, `PUT /_fake/stripe/outage` `{"down": true}` makes Stripe
+answer 500, and `GET /_fake/state` shows what was asked.
 """
 
 from __future__ import annotations
@@ -13,7 +18,10 @@ import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
+
+NOMBA_PATHS = ("/v1/auth/token/issue", "/v1/transactions/refund")
+STRIPE_DOWN = {"error": {"type": "api_error", "message": "Stripe is down (fake outage)"}}
 
 
 class FakeState:
@@ -23,11 +31,96 @@ class FakeState:
         self.idempotent: dict[str, dict[str, Any]] = {}
         self.subscriptions: dict[str, dict[str, Any]] = {}
         self.nomba_refunds: list[dict[str, Any]] = []
+        self.sessions: dict[str, dict[str, Any]] = {}  # Checkout Sessions, in creation order
+        self.session_keys: list[str] = []  # the Idempotency-Key of each session created
+        self.stripe_down = False
         self.requests: list[str] = []
 
 
 def _flat(form: dict[str, list[str]]) -> dict[str, str]:
     return {k: v[-1] for k, v in form.items()}
+
+
+def form_fields(raw: str) -> dict[str, Any]:
+    """Stripe's form encoding (`a[b][0][c]=v`) back into nested dicts (list indexes as keys)."""
+    out: dict[str, Any] = {}
+    for raw_key, values in parse_qs(raw).items():
+        parts = raw_key.replace("]", "").split("[")
+        node: Any = out
+        for part, nxt in zip(parts, [*parts[1:], None], strict=True):
+            if nxt is None:
+                node[part] = values[0]
+            else:
+                node = node.setdefault(part, {})
+    return out
+
+
+def _new_session(form: dict[str, Any], n: int, base: str) -> dict[str, Any]:
+    item = (form.get("line_items") or {}).get("0") or {}
+    price = item.get("price_data") or {}
+    sid = f"cs_test_fake{n:06d}"
+    return {
+        "id": sid,
+        "object": "checkout.session",
+        "url": f"{base}/c/pay/{sid}",
+        "mode": form.get("mode", "payment"),
+        "amount_total": int(price.get("unit_amount") or 0) * int(item.get("quantity") or 1),
+        "currency": price.get("currency", "usd"),
+        "customer_email": form.get("customer_email"),
+        "client_reference_id": form.get("client_reference_id"),
+        "expires_at": int(form.get("expires_at") or 0) or None,
+        "metadata": form.get("metadata") or {},
+        "success_url": form.get("success_url"),
+        "cancel_url": form.get("cancel_url"),
+        "livemode": False,
+        "payment_intent": None,
+        "payment_status": "unpaid",
+        "status": "open",
+    }
+
+
+def _no_such(what: str) -> dict[str, Any]:
+    return {"error": {"type": "invalid_request_error", "message": f"No such {what}"}}
+
+
+def checkout_sessions(  # noqa: PLR0911 - a router: one return per path and outcome
+    s: FakeState, method: str, path: str, raw: str, key: str | None, host: str
+) -> tuple[int, dict[str, Any]] | None:
+    """Stripe's Checkout Sessions (and the test hook that pays one); None: not a session path.
+    The caller holds the lock. Stripe's other paths answer 500 too while an outage is on."""
+    if s.stripe_down and path.startswith("/v1/") and path not in NOMBA_PATHS:
+        return 500, STRIPE_DOWN
+    if method == "POST" and key and f"{path}:{key}" in s.idempotent:
+        return None  # the caller replays the first answer
+    parts = path.strip("/").split("/")
+    if path == "/v1/checkout/sessions" and method == "POST":
+        created = _new_session(form_fields(raw), len(s.sessions), host)
+        s.sessions[created["id"]] = created
+        s.session_keys.append(key or "")
+        if key:
+            s.idempotent[f"{path}:{key}"] = created
+        return 200, created
+    if parts[:3] == ["v1", "checkout", "sessions"] and len(parts) >= 4:
+        session = s.sessions.get(parts[3])
+        if session is None:
+            return 404, _no_such("checkout session")
+        if method == "GET":
+            return 200, session
+        if parts[4:] == ["expire"]:
+            if session["status"] != "open":
+                message = f"Only an open session can be expired; this one is {session['status']}"
+                return 400, {"error": {"type": "invalid_request_error", "message": message}}
+            session.update(status="expired", url=None)
+            return 200, session
+    if parts[:4] == ["_fake", "stripe", "checkout", "sessions"] and parts[5:] == ["complete"]:
+        session = s.sessions.get(parts[4])
+        if session is None:
+            return 404, _no_such("checkout session")
+        if session["status"] == "open":
+            pi = "pi_" + session["id"].removeprefix("cs_")
+            session.update(status="complete", payment_status="paid", payment_intent=pi, url=None)
+        return 200, session
+    return None
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -50,7 +143,7 @@ class Handler(BaseHTTPRequestHandler):
             return (json.loads(raw) if raw else {}), raw
         return _flat(parse_qs(raw)), raw
 
-    def do_GET(self) -> None:
+    def do_GET(self) -> None:  # noqa: PLR0911 - a router
         s = self.state
         with s.lock:
             s.requests.append(f"GET {self.path}")
@@ -61,9 +154,15 @@ class Handler(BaseHTTPRequestHandler):
                         "refunds": s.refunds,
                         "nomba_refunds": s.nomba_refunds,
                         "subscriptions": s.subscriptions,
+                        "checkout_sessions": list(s.sessions.values()),
                         "requests": s.requests,
                     },
                 )
+            if self.path.startswith("/c/pay/"):
+                return self._pay_page(s.sessions.get(self.path.rsplit("/", 1)[-1]))
+            answered = checkout_sessions(s, "GET", urlsplit(self.path).path, "", None, "")
+            if answered is not None:
+                return self._send(*answered)
             if self.path.startswith("/v1/balance"):
                 return self._send(200, {"object": "balance", "livemode": False, "available": []})
             if self.path.startswith("/v1/subscriptions/"):
@@ -75,9 +174,28 @@ class Handler(BaseHTTPRequestHandler):
                 return self._send(200, sub)
         return self._send(404, {"error": {"type": "invalid_request_error", "message": "unknown path"}})
 
+    def _pay_page(self, session: dict[str, Any] | None) -> None:
+        if session is None:
+            self._send(404, _no_such("checkout session"))
+            return
+        text = (
+            f"Fake Stripe Checkout (local)\n\nSession {session['id']}: {session['status']}, "
+            f"{session['amount_total']} {session['currency']} (minor units)\n\n"
+            "Pay it with a signed checkout.session.completed sent to the local stack:\n"
+            f"  python -m infra.gateway_events checkout.session.completed --session {session['id']}\n"
+        ).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.send_header("Content-Length", str(len(text)))
+        self.end_headers()
+        self.wfile.write(text)
+
     def do_PUT(self) -> None:
         body, _ = self._body()
         with self.state.lock:
+            if self.path == "/_fake/stripe/outage":
+                self.state.stripe_down = bool(body.get("down"))
+                return self._send(200, {"down": self.state.stripe_down})
             if self.path.startswith("/_fake/stripe/subscriptions/"):
                 sid = self.path.rsplit("/", 1)[-1]
                 sub = self.state.subscriptions.setdefault(sid, {"id": sid, "object": "subscription"})
@@ -98,11 +216,15 @@ class Handler(BaseHTTPRequestHandler):
         return self._send(404, {})
 
     def do_POST(self) -> None:
-        body, _ = self._body()
+        body, raw = self._body()
         s = self.state
         key = self.headers.get("Idempotency-Key") or self.headers.get("X-Idempotent-Key")
         with s.lock:
             s.requests.append(f"POST {self.path}")
+            host = f"http://{self.headers.get('Host', '127.0.0.1')}"
+            answered = checkout_sessions(s, "POST", self.path, raw, key, host)
+            if answered is not None:
+                return self._send(*answered)
             if key and f"{self.path}:{key}" in s.idempotent:
                 return self._send(200, s.idempotent[f"{self.path}:{key}"])
             if self.path == "/v1/refunds":
@@ -159,3 +281,20 @@ class FakeGateways:
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+    # in-process views for tests (the same state `GET /_fake/state` shows)
+    def sessions(self) -> list[dict[str, Any]]:
+        with self.state.lock:
+            return [dict(s) for s in self.state.sessions.values()]
+
+    def session_for(self, hold_id: str) -> dict[str, Any]:
+        """The Checkout Session opened for a hold (its metadata names the hold)."""
+        return next(s for s in self.sessions() if s["metadata"].get("hold_id") == hold_id)
+
+    def session_keys(self) -> list[str]:
+        with self.state.lock:
+            return list(self.state.session_keys)
+
+    def stripe_outage(self, down: bool = True) -> None:
+        with self.state.lock:
+            self.state.stripe_down = down

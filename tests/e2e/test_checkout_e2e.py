@@ -1,40 +1,26 @@
 """Issue 13 over HTTP against the running local stack: a workshop organiser's event in Dallas, the
-public availability (ETag), checkouts until sold out (the next refused), an expansion with a reason,
-the audit. Stripe is a fake on a loopback port, reached by the real SDK in the function."""
+public availability, checkouts until sold out (the next refused), one paid through a signed
+`checkout.session.completed` at `stripe_webhook` (the registration visible, the seat sold), an
+expansion with a reason, the audit. Stripe is the stack's own fake (`make dev`'s), reached by the
+real SDK in the function."""
 
 from __future__ import annotations
 
-import json
+import time
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 
+from infra import gateway_events
 from tests.e2e.client import PASSWORD, Api, Mailbox, actor_of, request, unique_email
-from tests.support.checkout import STRIPE_KEY, buyer_body, event_body
-from tests.support.fake_stripe import FakeStripe
+from tests.support.checkout import buyer_body, event_body
 
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture
-def fake_stripe(local_stack: dict[str, Any]) -> Iterator[FakeStripe]:
-    fake = FakeStripe()
-    secrets = boto3.client("secretsmanager", endpoint_url=local_stack["moto_url"], region_name="us-east-1")
-    arn = next(s["ARN"] for s in secrets.list_secrets()["SecretList"] if s["Name"].endswith("/app"))
-    current = json.loads(secrets.get_secret_value(SecretId=arn)["SecretString"])
-    secrets.put_secret_value(
-        SecretId=arn,
-        SecretString=json.dumps({**current, "stripe_api_key": STRIPE_KEY, "stripe_api_base": fake.url}),
-    )
-    yield fake
-    fake.close()
-
-
-def test_event_sell_out_refuse_expand_audit(
-    local_stack: dict[str, Any], http_api: Api, mailbox: Mailbox, fake_stripe: FakeStripe
+def test_event_sell_out_refuse_pay_expand_audit(
+    local_stack: dict[str, Any], http_api: Api, mailbox: Mailbox
 ) -> None:
     api = http_api
     slug = uuid.uuid4().hex[:8]
@@ -56,13 +42,29 @@ def test_event_sell_out_refuse_expand_audit(
     assert shown.json["tiers"]["GA"]["available"] == 3
     assert b"actual_limit" not in shown.body
 
+    holds = []
     for n in range(3):
         sold = api.post(f"/public/{org.tenant_id}/checkout-sessions", buyer_body(city, n=n))
         assert sold.status == 201, str(sold)
-        assert sold.json["url"].startswith("https://checkout.stripe.com/")
+        assert sold.json["url"].startswith(local_stack["fake_gateway_url"] + "/c/pay/cs_")
+        holds.append(sold.json["hold_id"])
     refused = api.post(f"/public/{org.tenant_id}/checkout-sessions", buyer_body(city, n=9))
     assert (refused.status, refused.code) == (409, "SAAS_061")
-    assert fake_stripe.sessions[0]["metadata"]["city_id"] == city
+    page = request("GET", sold.json["url"])  # the fake's checkout page names the command that pays
+    assert b"infra.gateway_events checkout.session.completed --session cs_" in page.body
+
+    # the first buyer pays: Stripe's signed event, five times at once, makes one registration
+    _, replies = gateway_events.send(local_stack, "checkout.session.completed", hold=holds[0], times=5)
+    assert [status for status, _ in replies] == [200] * 5
+    registrations: list[dict[str, Any]] = []
+    deadline = time.monotonic() + 20
+    while not registrations and time.monotonic() < deadline:
+        time.sleep(0.25)
+        registrations = api.get(f"/events/{city}/registrations", token=org.token).json["items"]
+    assert [(r["email"], r["status"]) for r in registrations] == [("buyer0@shop.example.com", "paid")]
+    ga = api.get("/events", token=org.token).json["items"]
+    tier = next(e for e in ga if e["city_id"] == city)["tiers"]["GA"]
+    assert (tier["held"], tier["sold"]) == (2, 1)
 
     expanded = api.post(
         f"/events/{city}/inventory/expansions",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from infra.local.fake_gateways import FakeGateways
 from keel.checkout import stripe_events
 from keel.core import clock
 from tests.support.actors import super_admin
@@ -25,7 +26,7 @@ def _inventory(api: Api, tenant: str, city: str = CITY, **kw: object) -> object:
     return api.get(PUBLIC.format(tenant=tenant, city=city), **kw)
 
 
-def test_sell_out_refuse_complete_expire_and_see_seats_return(api: Api) -> None:
+def test_sell_out_refuse_complete_expire_and_see_seats_return(api: Api, gateways: FakeGateways) -> None:
     root = super_admin(api)
     org = organiser(api, root)
     created = api.post("/events", event_body(ga=3, vip=2), token=org.token)
@@ -58,8 +59,8 @@ def test_sell_out_refuse_complete_expire_and_see_seats_return(api: Api) -> None:
         refused = api.post(path, buyer_body(n=9))
         assert (refused.status, refused.code) == (409, "SAAS_061")
         assert "sold out" in refused.json["error"]["message"]
-        assert len(fake.sessions) == 3
-        first = fake.session_for(holds[0]["hold_id"])
+        assert len(gateways.sessions()) == 3
+        first = gateways.session_for(holds[0]["hold_id"])
         assert first["metadata"] == {
             "tenant_id": org.tenant_id,
             "city_id": CITY,
@@ -68,7 +69,7 @@ def test_sell_out_refuse_complete_expire_and_see_seats_return(api: Api) -> None:
             "hold_id": holds[0]["hold_id"],
             "is_member": "false",
         }
-        assert fake.idempotency_keys[0] == f"keel-checkout-{holds[0]['hold_id']}"
+        assert gateways.session_keys()[0] == f"keel-checkout-{holds[0]['hold_id']}"
         assert holds[0]["url"] == first["url"]
         public = _inventory(api, org.tenant_id).json["tiers"]["GA"]
         assert (public["available"], public["sold_out"]) == (0, True)
@@ -85,7 +86,7 @@ def test_sell_out_refuse_complete_expire_and_see_seats_return(api: Api) -> None:
         assert "buyer0" not in fake.sms[0]["Body"]
 
         # the second buyer's session expires at Stripe: the seat returns at once
-        stripe_events.session_expired("evt_2", expired(fake.session_for(holds[1]["hold_id"])))
+        stripe_events.session_expired("evt_2", expired(gateways.session_for(holds[1]["hold_id"])))
         assert _inventory(api, org.tenant_id).json["tiers"]["GA"]["available"] == 1
         # the third lets the hold run out: the schedule gives the seat back after 31 minutes
         assert run_release_schedule()["released"] == 0

@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from infra.local.emulation import serialize_dynamodb
+from infra.local.fake_gateways import FakeGateways
 from keel.checkout import stripe_events
 from keel.core import clock
 from keel.store import keys
@@ -43,9 +44,11 @@ def _world(api: Api, **event: Any) -> tuple[Actor, Actor, Actor]:
     return root, org, other
 
 
-def test_bad_checkouts_are_refused_with_a_code_naming_the_field_and_hold_nothing(api: Api) -> None:
+def test_bad_checkouts_are_refused_with_a_code_naming_the_field_and_hold_nothing(
+    api: Api, gateways: FakeGateways
+) -> None:
     _, org, other = _world(api, ga=2)
-    with fake_providers(api) as fake:
+    with fake_providers(api):
         before = api.stack.scan()
         cases = [
             (buyer_body(quantity=0), 422, "API_007", "quantity"),
@@ -63,17 +66,17 @@ def test_bad_checkouts_are_refused_with_a_code_naming_the_field_and_hold_nothing
         # another tenant's id in the path finds nothing of this one
         assert _checkout(api, other, buyer_body()).code == "SAAS_060"
         assert api.stack.scan() == before
-        assert fake.sessions == []
+        assert gateways.sessions() == []
 
 
-def test_stripe_failure_gives_the_seats_back_at_once(api: Api) -> None:
+def test_stripe_failure_gives_the_seats_back_at_once(api: Api, gateways: FakeGateways) -> None:
     _, org, _ = _world(api, ga=1)
-    with fake_providers(api) as fake:
-        fake.stripe_fails = True
+    with fake_providers(api):
+        gateways.stripe_outage()
         reply = _checkout(api, org, buyer_body())
         assert (reply.status, reply.code) == (502, "SAAS_062")
         assert _tier(api, org)["remaining"] == 1
-        fake.stripe_fails = False
+        gateways.stripe_outage(down=False)
         assert _checkout(api, org, buyer_body()).status == 201
     ops = [e["op"] for e in api.get(f"/events/{CITY}/inventory/transactions", token=org.token).json["items"]]
     assert ops.count("release") == 1
@@ -159,7 +162,9 @@ def test_expand_corrupt_audit_correct(api: Api) -> None:
     assert logs[0]["details"]["before"]["sold"] == 4
 
 
-def test_late_payment_is_honoured_while_seats_remain_then_oversold_and_customers_told_once(api: Api) -> None:
+def test_late_payment_is_honoured_while_seats_remain_then_oversold_and_customers_told_once(
+    api: Api, gateways: FakeGateways
+) -> None:
     _, org, _ = _world(api, ga=2)
     with fake_providers(api) as fake:
         a = _checkout(api, org, buyer_body(n=1)).json
@@ -168,12 +173,12 @@ def test_late_payment_is_honoured_while_seats_remain_then_oversold_and_customers
         clock.advance(minutes=40)
         assert run_release_schedule()["released"] == 2
         # a pays late: a seat remains, it is sold
-        stripe_events.session_completed("evt_a", completed(fake.session_for(a["hold_id"])))
+        stripe_events.session_completed("evt_a", completed(gateways.session_for(a["hold_id"])))
         # two new buyers take what is left, then b pays late: oversold, never dropped
         c = _checkout(api, org, buyer_body(n=3)).json
-        stripe_events.session_completed("evt_c", completed(fake.session_for(c["hold_id"])))
-        stripe_events.session_completed("evt_b", completed(fake.session_for(b["hold_id"])))
-        stripe_events.session_completed("evt_b", completed(fake.session_for(b["hold_id"])))  # again
+        stripe_events.session_completed("evt_c", completed(gateways.session_for(c["hold_id"])))
+        stripe_events.session_completed("evt_b", completed(gateways.session_for(b["hold_id"])))
+        stripe_events.session_completed("evt_b", completed(gateways.session_for(b["hold_id"])))  # again
         tier = _tier(api, org)
         assert (tier["sold"], tier["oversold"], tier["remaining"]) == (3, 1, -1)
         oversold = api.get(f"/events/{CITY}/registrations/oversold", token=org.token).json["items"]
@@ -197,11 +202,11 @@ def test_late_payment_is_honoured_while_seats_remain_then_oversold_and_customers
         assert "sold out" in mails[0].body
 
 
-def test_staff_alert_falls_back_to_email_when_sms_fails(api: Api) -> None:
+def test_staff_alert_falls_back_to_email_when_sms_fails(api: Api, gateways: FakeGateways) -> None:
     _, org, _ = _world(api, ga=2)
     with fake_providers(api) as fake:
         hold = _checkout(api, org, buyer_body()).json
-        stripe_events.session_completed("evt_1", completed(fake.session_for(hold["hold_id"])))
+        stripe_events.session_completed("evt_1", completed(gateways.session_for(hold["hold_id"])))
         fake.twilio_fails = True
         notify(api.stack)
     mail = last_mail_to(api, "ops@sixfig.example.com")
@@ -209,12 +214,12 @@ def test_staff_alert_falls_back_to_email_when_sms_fails(api: Api) -> None:
     assert "Sale: 1 GA" in mail.body
 
 
-def test_five_concurrent_completed_webhooks_make_one_registration(api: Api) -> None:
+def test_five_concurrent_completed_webhooks_make_one_registration(api: Api, gateways: FakeGateways) -> None:
     serialize_dynamodb()
     _, org, _ = _world(api, ga=3)
-    with fake_providers(api) as fake:
+    with fake_providers(api):
         hold = _checkout(api, org, buyer_body()).json
-        session = completed(fake.session_for(hold["hold_id"]))
+        session = completed(gateways.session_for(hold["hold_id"]))
         with ThreadPoolExecutor(5) as pool:
             results = list(pool.map(lambda n: stripe_events.session_completed(f"evt_{n}", session), range(5)))
     assert len(set(results)) == 1
@@ -222,13 +227,12 @@ def test_five_concurrent_completed_webhooks_make_one_registration(api: Api) -> N
     assert (_tier(api, org)["sold"], _tier(api, org)["held"]) == (1, 0)
 
 
-def test_a_rush_of_concurrent_buyers_never_oversells(api: Api) -> None:
+def test_a_rush_of_concurrent_buyers_never_oversells(api: Api, gateways: FakeGateways) -> None:
     serialize_dynamodb()
     _, org, _ = _world(api, ga=10)
-    with fake_providers(api) as fake:
-        with ThreadPoolExecutor(8) as pool:
-            replies = list(pool.map(lambda n: _checkout(api, org, buyer_body(n=n)), range(40)))
-        assert len(fake.sessions) == 10
+    with ThreadPoolExecutor(8) as pool:
+        replies = list(pool.map(lambda n: _checkout(api, org, buyer_body(n=n)), range(40)))
+    assert len(gateways.sessions()) == 10
     codes = sorted((r.status, r.code) for r in replies)
     assert codes == [(201, None)] * 10 + [(409, "SAAS_061")] * 30
     tier = _tier(api, org)

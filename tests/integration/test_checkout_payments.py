@@ -4,22 +4,11 @@ the seats back. The whole path: webhook, outbox, relay, gateway-events worker, c
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
 from infra.local.fake_gateways import FakeGateways
 from tests.support import gateways as gw
 from tests.support.actors import super_admin
-from tests.support.checkout import CITY, buyer_body, completed, event_body, expired, fake_providers, organiser
+from tests.support.checkout import CITY, buyer_body, completed, event_body, expired, organiser
 from tests.support.http import Api
-
-
-@pytest.fixture
-def gateways() -> Iterator[FakeGateways]:
-    server = FakeGateways().start()
-    yield server
-    server.stop()
 
 
 def _tier(api: Api, token: str) -> dict[str, int]:
@@ -31,14 +20,12 @@ def test_signed_stripe_events_complete_and_expire_holds_once(api: Api, gateways:
     root = super_admin(api)
     org = organiser(api, root)
     assert api.post("/events", event_body(ga=3), token=org.token).status == 201
-    with fake_providers(api) as fake:
-        paid = api.post(f"/public/{org.tenant_id}/checkout-sessions", buyer_body(n=1)).json
-        dropped = api.post(f"/public/{org.tenant_id}/checkout-sessions", buyer_body(n=2)).json
-        paid_session = completed(fake.session_for(paid["hold_id"]))
-        dropped_session = expired(fake.session_for(dropped["hold_id"]))
+    paid = api.post(f"/public/{org.tenant_id}/checkout-sessions", buyer_body(n=1)).json
+    dropped = api.post(f"/public/{org.tenant_id}/checkout-sessions", buyer_body(n=2)).json
+    paid_session = completed(gateways.session_for(paid["hold_id"]))
+    dropped_session = expired(gateways.session_for(dropped["hold_id"]))
     assert _tier(api, org.token) == {"held": 2, "sold": 0, "remaining": 1}
 
-    gw.configure(api.stack, gateways)  # the webhook signing secret
     payload = gw.stripe_event("evt_cs_paid", "checkout.session.completed", paid_session)
     for _ in range(5):  # Stripe retries; every delivery is answered 200
         assert gw.send_stripe(api, payload).status == 200

@@ -3,16 +3,22 @@ invoices, plans and subscriptions, reconciliation against the fake gateway."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
 
+from infra.apps import function_module
+from infra.lambda_events import LambdaContext, sqs_event
+from infra.local.emulation import serialize_dynamodb
 from infra.local.fake_gateways import FakeGateways
 from tests.support import gateways as gw
 from tests.support.actors import Actor, super_admin, tenant_admin
 from tests.support.http import Api
 from tests.support.people import member
+from tests.support.pipeline import Pipeline
 from tests.support.stack import Stack
 
 
@@ -65,17 +71,40 @@ def test_signed_payment_succeeded_makes_payment_invoice_and_billing_event(
 
 
 def test_the_same_event_five_times_at_once_is_applied_once(api: Api, stack: Stack, world) -> None:
+    """Five deliveries of one event at once through stripe_webhook (five threads), then five
+    worker invocations at once, one message each (as five Lambda instances would): one payment."""
+    serialize_dynamodb()  # moto's transactions are not atomic across threads otherwise
     _, boss, _ = world
     payload = gw.stripe_event(
         "evt_dup", "payment_intent.succeeded", gw.intent("pi_dup", boss.tenant_id, 700, "INV-D")
     )
-    for _ in range(5):
-        assert gw.send_stripe(api, payload).status == 200
-    assert gw.apply_events(stack) == 5
+    with ThreadPoolExecutor(5) as pool:
+        replies = list(pool.map(lambda _: gw.send_stripe(api, payload), range(5)))
+    assert [r.status for r in replies] == [200] * 5
+    Pipeline(stack).relay()
+    messages: list[dict] = []
+    while len(messages) < 5 and (batch := stack.receive("GatewayEventsQueue")):
+        messages += batch
+    assert len(messages) == 5
+    worker = function_module("functions/workers/gateway_events/")
+    start = threading.Barrier(5)
+
+    def invoke(message: dict) -> dict:
+        start.wait()
+        event = sqs_event([message], stack.queue_arns["GatewayEventsQueue"])
+        return dict(worker.lambda_handler(event, LambdaContext("gateway-events", timeout_seconds=30)))
+
+    with ThreadPoolExecutor(5) as pool:
+        results = list(pool.map(invoke, messages))
+    assert [r.get("batchItemFailures") for r in results] == [[]] * 5
     receipts = api.get("/gateway-events", token=world[0].token).json["items"]
     assert sorted(r["processing"] for r in receipts) == ["applied"] + ["duplicate"] * 4
     assert api.get("/invoices/INV-D", token=boss.token).json["amount_paid"] == 700
+    assert len(api.get("/payments", token=boss.token).json["items"]) == 1
     assert len(api.get("/billing-events", token=boss.token).json["items"]) == 1
+    emitted = [i["event"]["type"] for i in _items(stack, "outbox")]
+    assert emitted.count("payment.succeeded") == 1
+    assert emitted.count("gateway.event_received") == 5
 
 
 def test_an_older_event_never_overwrites_newer_state(api: Api, stack: Stack, world) -> None:

@@ -1,5 +1,6 @@
-"""Checkout tests: workshop organisers, Stripe and Twilio faked at their HTTP boundary (`responses`,
-the real SDKs), the Checkout Session objects Stripe sends in its events, the release schedule."""
+"""Checkout tests: workshop organisers, Twilio faked at its HTTP boundary (`responses`, the real SDK),
+the Checkout Session objects Stripe sends in its events, the release schedule. Stripe is the one
+fake of the gateways (`infra/local/fake_gateways.py`, the `gateways` fixture of tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,6 @@ from tests.support.mail import mailed_token
 from tests.support.pipeline import Pipeline
 from tests.support.stack import Stack
 
-STRIPE_KEY = "sk_test_" + "4" * 24
 TWILIO_SID = "AC" + "7" * 32
 TWILIO_FROM = "+15005550006"
 CITY = "dallas-jan-2026"
@@ -82,38 +82,15 @@ def buyer_body(
 
 @dataclass
 class FakeProviders:
-    sessions: list[dict[str, Any]] = field(default_factory=list)  # what Stripe was asked to create
-    idempotency_keys: list[str] = field(default_factory=list)
     sms: list[dict[str, str]] = field(default_factory=list)
-    stripe_fails: bool = False
     twilio_fails: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def session_for(self, hold_id: str) -> dict[str, Any]:
-        return next(s for s in self.sessions if s["metadata"]["hold_id"] == hold_id)
-
-
-def form_fields(body: Any) -> dict[str, Any]:
-    """Stripe's form encoding (`a[b][0][c]=v`) back into nested dicts and lists."""
-    out: dict[str, Any] = {}
-    for raw_key, values in parse_qs(body if isinstance(body, str) else body.decode()).items():
-        parts = raw_key.replace("]", "").split("[")
-        node: Any = out
-        for part, nxt in zip(parts, [*parts[1:], None], strict=True):
-            if nxt is None:
-                node[part] = values[0]
-            else:
-                node = node.setdefault(part, {})
-    return out
-
-
-def _num(value: str) -> int:
-    return int(value)
 
 
 @contextmanager
 def fake_providers(api: Api) -> Iterator[FakeProviders]:
-    """Stripe and Twilio keys in the app secret; their REST APIs answered by `responses`."""
+    """Twilio keys in the app secret; its REST API answered by `responses` (loopback passes through,
+    so the fake gateways answer Stripe)."""
     from keel.core import aws
     from keel.core.config import settings
 
@@ -124,7 +101,6 @@ def fake_providers(api: Api) -> Iterator[FakeProviders]:
         SecretString=json.dumps(
             {
                 **current,
-                "stripe_api_key": STRIPE_KEY,
                 "twilio_account_sid": TWILIO_SID,
                 "twilio_auth_token": "tw-secret-0123456789",
                 "twilio_from_number": TWILIO_FROM,
@@ -133,32 +109,6 @@ def fake_providers(api: Api) -> Iterator[FakeProviders]:
     )
     aws.reset()
     fake = FakeProviders()
-
-    def create_session(request: Any) -> tuple[int, dict[str, str], str]:
-        if fake.stripe_fails:
-            error = {"error": {"type": "api_error", "message": "Stripe is down"}}
-            return 500, {"Content-Type": "application/json"}, json.dumps(error)
-        form = form_fields(request.body)
-        item = form["line_items"]["0"]
-        amount = _num(item["price_data"]["unit_amount"]) * _num(item["quantity"])
-        with fake.lock:
-            fake.idempotency_keys.append(request.headers.get("Idempotency-Key", ""))
-            session = {
-                "id": f"cs_test_{len(fake.sessions):04d}{form['metadata']['hold_id'][-8:]}",
-                "object": "checkout.session",
-                "url": f"https://checkout.stripe.com/c/pay/cs_test_{len(fake.sessions)}",
-                "amount_total": amount,
-                "currency": item["price_data"]["currency"],
-                "customer_email": form["customer_email"],
-                "client_reference_id": form["client_reference_id"],
-                "expires_at": _num(form["expires_at"]),
-                "metadata": form["metadata"],
-                "mode": "payment",
-                "payment_status": "unpaid",
-                "status": "open",
-            }
-            fake.sessions.append(session)
-        return 200, {"Content-Type": "application/json"}, json.dumps(session)
 
     def send_sms(request: Any) -> tuple[int, dict[str, str], str]:
         form = {k: v[0] for k, v in parse_qs(request.body).items()}
@@ -177,9 +127,6 @@ def fake_providers(api: Api) -> Iterator[FakeProviders]:
 
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         rsps.add_passthru("http://127.0.0.1")
-        rsps.add_callback(
-            responses.POST, "https://api.stripe.com/v1/checkout/sessions", callback=create_session
-        )
         rsps.add_callback(
             responses.POST,
             f"https://api.twilio.com/2010-04-01/Accounts/{TWILIO_SID}/Messages.json",

@@ -203,15 +203,18 @@ class RegistrationOut(Model):
     amount_total: int | None = None
     currency: str | None = None
     status: Literal["paid", "oversold"]
-    first_name: str
-    last_name: str
-    email: str
+    first_name: str | None = Field(default=None, description="None once the buyer data is erased")
+    last_name: str | None = None
+    email: str | None = None
     business_type: str
     phone: str | None = None
     hold_id: str
     session_id: str | None = None
     created_at: str
     notified_at: str | None = None
+    buyer_data_erased_at: str | None = Field(
+        default=None, description="When the contact data was erased (retention: days after the event)"
+    )
 
 
 class NotifyResult(Model):

@@ -61,7 +61,15 @@ class CheckoutRepo:
     def add_event(self, tx: Tx, event: Mapping[str, Any], counters: Mapping[str, Mapping[str, Any]]) -> None:
         city_id = event["city_id"]
         tx.put(
-            {"PK": self.pk, "SK": keys.event_sk(city_id), "entity": "checkout_event", **event},
+            {
+                "PK": self.pk,
+                "SK": keys.event_sk(city_id),
+                "entity": "checkout_event",
+                # on the retention index until its buyers' contact data is erased
+                "GSI1PK": keys.EVENTS_BY_DATE_INDEX_PK,
+                "GSI1SK": keys.event_by_date_sk(event["date"], self.tenant_id, city_id),
+                **event,
+            },
             condition="attribute_not_exists(PK)",
             on_fail=KeelError(
                 ErrorCode.SAAS_011,
@@ -84,6 +92,8 @@ class CheckoutRepo:
             )
 
     def update_event(self, tx: Tx, city_id: str, changes: Mapping[str, Any]) -> None:
+        if "date" in changes:  # the retention index follows the date
+            changes = {**changes, "GSI1SK": keys.event_by_date_sk(changes["date"], self.tenant_id, city_id)}
         upd = updates(changes)
         tx.update(
             self.pk,
@@ -294,6 +304,52 @@ class CheckoutRepo:
             values={":now": clock.iso()},
             on_fail=on_fail,
         )
+
+    # buyer data retention ----------------------------------------------------------------------
+    def buyer_items(self, city_id: str) -> Iterator[dict[str, Any]]:
+        """The city's registrations and holds: the items that carry buyers' contact data."""
+        yield from table.query_all(self.pk, sk_prefix=keys.registration_prefix(city_id))
+        cursor: str | None = None
+        while True:
+            page = table.query(
+                self.pk,
+                sk_prefix=keys.hold_sk(""),
+                limit=200,
+                cursor=cursor,
+                filter_expression="city_id = :city",
+                values={":city": city_id},
+            )
+            yield from page.items
+            if not page.next_cursor:
+                return
+            cursor = page.next_cursor
+
+    def erase_buyer_fields(self, tx: Tx, item: Mapping[str, Any], fields: tuple[str, ...], at: str) -> None:
+        names = {f"#f{n}": f for n, f in enumerate(fields)}
+        tx.update(
+            item["PK"],
+            item["SK"],
+            f"SET buyer_data_erased_at = :at REMOVE {', '.join(names)}",
+            names=names,
+            values={":at": at},
+            condition="attribute_exists(PK)",
+        )
+
+    def mark_buyer_data_erased(self, tx: Tx, city_id: str, at: str) -> None:
+        """Off the retention index: done (a later run finds nothing to do for this event)."""
+        tx.update(
+            self.pk,
+            keys.event_sk(city_id),
+            "SET buyer_data_erased_at = :at REMOVE GSI1PK, GSI1SK",
+            values={":at": at},
+            condition="attribute_exists(PK)",
+        )
+
+
+def events_held_until(date: str, limit: int = 100) -> list[tuple[str, str]]:
+    """(tenant, city) of events dated on or before `date` whose buyers' data is still kept."""
+    page = table.query(keys.EVENTS_BY_DATE_INDEX_PK, index="GSI1", sk_between=("0", date + "#~"), limit=limit)
+    return [(i["PK"].split("#", 1)[1], i["city_id"]) for i in page.items]
 
 
 def for_tenant(tenant_id: str) -> CheckoutRepo:

@@ -561,3 +561,11 @@ def gateway_subscription_pk(gateway: str, gateway_subscription_id: str) -> str:
 
 
 GATEWAY_SUBSCRIPTION_SK = "POINTER"
+
+
+# checkout: buyer data retention (payments2)
+EVENTS_BY_DATE_INDEX_PK = "CHECKOUT#EVENTS_BY_DATE"  # GSI1, sparse: events whose buyers' data is kept
+
+
+def event_by_date_sk(date: str, tenant_id: str, city_id: str) -> str:
+    return f"{date}#{tenant_id}#{city_id}"
