@@ -102,6 +102,8 @@ def banner(state: dict[str, Any]) -> str:
             "  Checkout   python -m infra.gateway_events checkout.session.completed --hold <hold_id>"
             f"   (fake Stripe {state['fake_gateway_url']})",
         ]
+    if state.get("fake_twilio_url"):
+        lines.append(f"  Twilio     fake API {state['fake_twilio_url']} (sent SMS: /_fake/state)")
     lines += [f"  State      {state['state_file']}", "", "Try:"]
     if state.get("admin_token"):
         lines.append(f"  export TOKEN={state['admin_token']}")
@@ -185,7 +187,7 @@ def start(
 ) -> dict[str, Any] | None:
     from infra.local import emulation
     from infra.local.gateway import Cors
-    from infra.local.mail import MailConsole
+    from infra.local.mail import MailConsole, PushConsole
     from infra.local.pollers import SqsWorker, StreamPoller
     from infra.local.runtime import Runtime
     from infra.local.scheduler import schedule_runners
@@ -228,6 +230,16 @@ def start(
         f"{len(stack.provisioned)} through the API ({', '.join(stack.provisioned)})",
     )
     specs = functions(template, translated)
+    # notifications (issue 10): Twilio's REST API faked on loopback, the real client pointed at it
+    from infra.local.fake_twilio import FakeTwilio
+
+    twilio = FakeTwilio().start()
+
+    def stop_twilio_when_done() -> None:
+        stop.wait()
+        twilio.stop()
+
+    workers.append(threading.Thread(target=stop_twilio_when_done, daemon=True))
     # each function's own variables (POWERTOOLS_SERVICE_NAME among them) go to its instances; the
     # ones they share are also set here, for the seeding and the e-mail identity below
     per_function = {
@@ -236,6 +248,7 @@ def start(
             "PUBLIC_BASE_URL": api_url,
             # webhooks may target a receiver on this machine over plain http (keel.core.netguard)
             "ALLOW_LOCAL_TARGETS": "true",
+            "TWILIO_API_BASE": twilio.url,
         }
         for spec in specs.values()
     }
@@ -278,6 +291,8 @@ def start(
     gateway.start()
 
     workers.append(MailConsole(stop))
+    workers.append(PushConsole(stop))
+    console.line("sms", f"fake Twilio API on {twilio.url} (sent: {twilio.url}/_fake/state)")
     workers += [StreamPoller(runtime, stack, ev, stop) for ev in event_sources(specs.values(), "DynamoDB")]
     workers += [SqsWorker(runtime, stack, ev, stop) for ev in event_sources(specs.values(), "SQS")]
     schedules = [*event_sources(specs.values(), "Schedule"), *event_sources(specs.values(), "ScheduleV2")]
@@ -288,6 +303,10 @@ def start(
     if stop.is_set():
         return None
     seeded = {} if args.no_seed else seed(api_url)
+    if seeded.get("demo_tenant_id"):
+        from infra.local.fake_twilio import configure_demo_sms
+
+        seeded.update(configure_demo_sms(api_url, str(seeded["admin_token"]), str(seeded["demo_tenant_id"])))
     return {
         **seeded,
         "api_url": api_url,
@@ -297,6 +316,7 @@ def start(
         "admin_token": seeded.get("admin_token"),
         "state_file": str(args.state_file),
         **gateway_state,
+        "fake_twilio_url": twilio.url,
         "environment": {k: v for k, v in sorted(environment.items()) if not k.startswith("POWERTOOLS_")},
     }
 

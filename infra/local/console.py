@@ -14,6 +14,9 @@ _COLOURS = {
     "sqs": "34",
     "schedule": "33",
     "mail": "32",
+    "sms": "32",
+    "whatsapp": "32",
+    "push": "32",
     "warn": "33",
     "error": "31",
 }

@@ -326,11 +326,39 @@ def _alarm(logical_id: str, props: dict[str, Any], stack: Stack) -> tuple[str, d
     return name, {"Arn": arn}
 
 
+def _topic_policy(logical_id: str, props: dict[str, Any], _: Stack) -> tuple[str, dict[str, str]]:
+    sns = _client("sns")
+    for arn in props["Topics"]:
+        sns.set_topic_attributes(
+            TopicArn=arn, AttributeName="Policy", AttributeValue=json.dumps(props["PolicyDocument"])
+        )
+    return logical_id, {}
+
+
+def _ses_configuration_set(logical_id: str, props: dict[str, Any], _: Stack) -> tuple[str, dict[str, str]]:
+    name = props.get("Name") or logical_id
+    _client("ses").create_configuration_set(ConfigurationSet={"Name": name})
+    return name, {}
+
+
+def _ses_event_destination(logical_id: str, props: dict[str, Any], _: Stack) -> tuple[str, dict[str, str]]:
+    destination = dict(props["EventDestination"])
+    if "SnsDestination" in destination:
+        destination["SNSDestination"] = destination.pop("SnsDestination")
+    _client("ses").create_configuration_set_event_destination(
+        ConfigurationSetName=props["ConfigurationSetName"], EventDestination=destination
+    )
+    return logical_id, {}
+
+
 PROVISIONERS: dict[str, Provisioner] = {
     "AWS::SecretsManager::Secret": _secret,
     "AWS::SNS::Subscription": _subscription,
     "AWS::SQS::QueuePolicy": _queue_policy,
     "AWS::CloudWatch::Alarm": _alarm,
+    "AWS::SNS::TopicPolicy": _topic_policy,
+    "AWS::SES::ConfigurationSet": _ses_configuration_set,  # notifications (issue 10): SES feedback
+    "AWS::SES::ConfigurationSetEventDestination": _ses_event_destination,
 }
 
 

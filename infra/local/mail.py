@@ -1,4 +1,5 @@
-"""The mail console: every e-mail sent through moto's SES, printed as it is sent.
+"""The mail and push consoles: every e-mail sent through moto's SES, and every push message
+published to an SNS mobile endpoint, printed as it is sent (SMS and WhatsApp: infra/local/fake_twilio.py).
 
 moto runs in this process, so its SES backend is read directly. The same messages are at
 `GET <moto url>/moto-api/data.json` (under "ses" -> "Message").
@@ -7,6 +8,7 @@ moto runs in this process, so its SES backend is read directly. The same message
 from __future__ import annotations
 
 import email
+import json
 import threading
 from email.message import Message
 from typing import Any
@@ -67,3 +69,34 @@ class MailConsole(threading.Thread):
     def show(mail: dict[str, Any]) -> None:
         body = "\n".join(f"         | {line}" for line in mail["body"].splitlines())
         console.line("mail", f"to {', '.join(mail['to'])} from {mail['from']}: {mail['subject']}\n{body}")
+
+
+class PushConsole(threading.Thread):
+    """Every push message published to an SNS mobile endpoint (moto), printed as it is sent."""
+
+    def __init__(self, stop: threading.Event, account_id: str = ACCOUNT_ID, region: str = REGION) -> None:
+        super().__init__(name="push-console", daemon=True)
+        self.stop = stop
+        self.account_id = account_id
+        self.region = region
+        self.seen: set[str] = set()
+
+    def run(self) -> None:
+        from moto.sns.models import sns_backends
+
+        while not self.stop.wait(POLL_SECONDS):
+            endpoints = list(sns_backends[self.account_id][self.region].platform_endpoints.values())
+            for endpoint in endpoints:
+                for message_id, message in list(endpoint.messages.items()):
+                    if message_id not in self.seen:
+                        self.seen.add(message_id)
+                        self.show(endpoint.token, message)
+
+    @staticmethod
+    def show(token: str, message: str) -> None:
+        try:
+            text = str(json.loads(message).get("default", message))
+        except (ValueError, AttributeError):
+            text = message
+        body = "\n".join(f"         | {line}" for line in text.splitlines())
+        console.line("push", f"to device {token[:12]}…\n{body}")

@@ -24,6 +24,7 @@ from tests.support.stack import Stack
 
 TWILIO_SID = "AC" + "7" * 32
 TWILIO_FROM = "+15005550006"
+TWILIO_TOKEN = "tw-secret-0123456789"
 CITY = "dallas-jan-2026"
 
 
@@ -41,6 +42,19 @@ def organiser(
     activated = api.post("/auth/activate", {"token": mailed_token(api, email), "password": PASSWORD})
     assert activated.status == 200, activated.text
     body = activated.json
+    # staff SMS go through the notifications area: the tenant's SMS channel, Twilio faked below
+    sms = api.call(
+        "PUT",
+        "/notifications/channels",
+        json_body={
+            "channel": "sms",
+            "enabled": True,
+            "settings": {"from_number": TWILIO_FROM},
+            "credentials": {"account_sid": TWILIO_SID, "auth_token": TWILIO_TOKEN},
+        },
+        token=body["token"],
+    )
+    assert sms.status == 200, sms.text
     return Actor(body["token"], body["user"]["user_id"], body["user"]["tenant_id"], email)
 
 
@@ -102,7 +116,7 @@ def fake_providers(api: Api) -> Iterator[FakeProviders]:
             {
                 **current,
                 "twilio_account_sid": TWILIO_SID,
-                "twilio_auth_token": "tw-secret-0123456789",
+                "twilio_auth_token": TWILIO_TOKEN,
                 "twilio_from_number": TWILIO_FROM,
             }
         ),
@@ -156,7 +170,8 @@ def run_release_schedule() -> dict[str, Any]:
 
 
 def notify(stack: Stack) -> int:
-    """Relay the events, then run the checkout notifier over its queue until it is empty.
+    """Relay the events, run the checkout notifier over its queue until it is empty, then the
+    notifications it queued through the notifier (their SMS and e-mail); the checkout events handled.
 
     A new stream reader each time: a refused transaction makes moto swap the table's object, which
     leaves an older reader deaf (the local stack's relay re-reads for the same reason)."""
@@ -166,5 +181,9 @@ def notify(stack: Stack) -> int:
     while True:
         n, _ = pipeline.work("CheckoutNotifyQueue", "functions/workers/checkout_notifier/")
         if not n:
-            return total
+            break
         total += n
+    Pipeline(stack).relay()
+    while pipeline.work("NotifyQueue", "functions/workers/notifier/")[0]:
+        pass
+    return total

@@ -26,10 +26,11 @@ def _ref(value: Any) -> str:
 
 
 def _subscriptions() -> dict[str, set[str]]:
-    """Queue logical id -> the event types its SNS subscription lets through."""
+    """Queue logical id -> the event types its subscription to the domain-event topic lets through
+    (other topics, such as SES feedback, carry no domain events and have no event_type filter)."""
     out: dict[str, set[str]] = {}
     for res in template()["Resources"].values():
-        if res["Type"] == "AWS::SNS::Subscription":
+        if res["Type"] == "AWS::SNS::Subscription" and _ref(res["Properties"]["TopicArn"]) == "EventTopic":
             props = res["Properties"]
             out[_ref(props["Endpoint"])] = set(props["FilterPolicy"]["event_type"])
     return out

@@ -1,8 +1,10 @@
-"""What the checkout notifier sends for each checkout event (each event applied once by its worker).
+"""What the checkout notifier sends for each checkout event (each event applied once by its worker),
+through the notifications area (`keel.notifications.contacts`: the tenant's channels, fallback,
+history, receipts; one notification per contact and event, whatever the redeliveries).
 
-- `checkout.sold` / `checkout.oversold`: an SMS to each of the city's staff numbers (Twilio); when
-  SMS fails or is not configured, or the event has no numbers, the alert goes by e-mail to the
-  staff addresses instead ("SMS fallback alert", guide 003).
+- `checkout.sold` / `checkout.oversold`: each of the city's staff numbers gets an SMS; when it fails
+  (not a mobile, refused, SMS not configured), the alert goes by e-mail to the staff address paired
+  with it ("SMS fallback alert", guide 003). Staff addresses without a number get the e-mail.
 - `checkout.oversold_notice`: the customer is told by e-mail, and by SMS when they gave a number.
 Messages name the city, tier and quantity; customer details stay out of staff SMS and of logs.
 """
@@ -10,23 +12,16 @@ Messages name the city, tier and quantity; customer details stay out of staff SM
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import zip_longest
 
 from keel.checkout import repo
 from keel.core.errors import KeelError
 from keel.core.observability import logger
-from keel.mail.sender import Mail, send
+from keel.notifications.contacts import Contact, notify_contact
+from keel.notifications.models import Category, Channel
 from keel.store.outbox import DomainEvent
 
-
-def _sms(to: str, body: str) -> bool:
-    from keel.security import sms
-
-    try:
-        sms.send(to, body)
-        return True
-    except KeelError as exc:
-        logger.warning("alert sms not sent", extra={"to": sms.masked(to), "code": exc.code.name})
-        return False
+SOURCE = "checkout-notifier"
 
 
 def staff_alert(event: DomainEvent) -> None:
@@ -51,11 +46,20 @@ def staff_alert(event: DomainEvent) -> None:
         f"{data['tier']} sold {counter.get('sold', 0)} of {counter.get('actual_limit', 0)}, "
         f"{counter.get('remaining', 0)} left."
     )
-    failed = [p for p in details.get("staff_phones", []) if not _sms(p, text)]
-    if failed or not details.get("staff_phones"):
-        for address in details.get("staff_emails", []):
-            send(Mail(to=address, subject="SMS Fallback Alert: " + text.split(":", 1)[0], text=text))
-    logger.info("staff alerted", extra={"event_type": event.type, "sms_failed": len(failed)})
+    subject = "SMS Fallback Alert: " + text.split(":", 1)[0]
+    staff = list(zip_longest(details.get("staff_phones", []), details.get("staff_emails", [])))
+    for n, (phone, email) in enumerate(staff):
+        notify_contact(
+            event.tenant_id,
+            Contact(email=email, phone=phone),
+            channels=[Channel.SMS, Channel.EMAIL] if phone else [Channel.EMAIL],
+            text=text,
+            subject=subject,
+            category=Category.ALERTS,
+            key=f"{event.id}:staff:{n}",
+            source=SOURCE,
+        )
+    logger.info("staff alerts queued", extra={"event_type": event.type, "contacts": len(staff)})
 
 
 def oversold_notice(event: DomainEvent) -> None:
@@ -74,11 +78,24 @@ def oversold_notice(event: DomainEvent) -> None:
         "We will contact you within one business day with a seat at this event or a full refund, "
         f"as you prefer.\n\nYour registration: {registration['registration_id']}\n"
     )
-    send(Mail(to=registration["email"], subject=f"About your tickets for {name}", text=text))
+    notify_contact(
+        event.tenant_id,
+        Contact(email=registration["email"]),
+        channels=[Channel.EMAIL],
+        text=text,
+        subject=f"About your tickets for {name}",
+        key=f"{event.id}:customer:email",
+        source=SOURCE,
+    )
     if registration.get("phone"):
-        _sms(
-            registration["phone"],
-            f"{name}: your tickets were paid after the event sold out. We have e-mailed you the options.",
+        notify_contact(
+            event.tenant_id,
+            Contact(phone=registration["phone"]),
+            channels=[Channel.SMS],
+            text=f"{name}: your tickets were paid after the event sold out. "
+            "We have e-mailed you the options.",
+            key=f"{event.id}:customer:sms",
+            source=SOURCE,
         )
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from keel.core.errors import invalid
 from keel.core.pagination import DEFAULT_LIMIT
 from keel.core.permissions import Permission
 from keel.core.principal import Principal
 from keel.notifications import repo
 from keel.notifications.models import (
+    MANDATORY,
     InboxItem,
     InboxPage,
     MarkedRead,
@@ -24,6 +26,13 @@ def preferences(principal: Principal) -> Preferences:
 
 def update_preferences(principal: Principal, body: PreferencesUpdate) -> Preferences:
     principal.require(Permission.PROFILE)
+    for category, channels in (body.categories or {}).items():
+        if category in MANDATORY and False in channels.values():
+            raise invalid(
+                f"categories.{category}",
+                f"{category.capitalize()} messages (password resets, codes, account changes) "
+                "cannot be switched off",
+            )
     store = repo.for_tenant(principal.tenant_id)
     current = Preferences.model_validate(store.preferences(principal.user_id)).model_dump(mode="json")
     changes = body.model_dump(

@@ -49,7 +49,7 @@ RANK = {
     Status.SENT: 2,
     Status.DELIVERED: 3,
     Status.FAILED: 3,
-    Status.BOUNCED: 3,
+    Status.BOUNCED: 4,  # a bounce or complaint can follow a delivery
     Status.UNDELIVERED: 3,
     Status.SKIPPED: 3,
 }

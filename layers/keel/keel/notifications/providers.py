@@ -119,7 +119,7 @@ def send_email(to: str, subject: str, text: str, html: str | None, sender: str |
     from keel.mail.sender import Mail, send
 
     try:
-        message_id = send(Mail(to=to, subject=subject, text=text, html=html, source=sender))
+        message_id = send(Mail(to=to, subject=subject, text=text, html=html, source=sender, feedback=True))
     except ClientError as exc:
         code = exc.response["Error"]["Code"]
         permanent = code in {"MessageRejected", "MailFromDomainNotVerifiedException", "InvalidParameterValue"}

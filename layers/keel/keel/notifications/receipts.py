@@ -80,3 +80,52 @@ def _fall_back(tenant_id: str, notification_id: str, channel: str) -> None:
         change.commit()
     except KeelError:
         return  # already re-queued or delivered through another channel
+
+
+# SES feedback ---------------------------------------------------------------------------------
+
+SES_STATUS = {"Bounce": Status.BOUNCED, "Complaint": Status.BOUNCED, "Delivery": Status.DELIVERED}
+
+
+def _ses_addresses(feedback: dict[str, Any], kind: str) -> list[str]:
+    if kind == "Bounce":
+        recipients = feedback.get("bounce", {}).get("bouncedRecipients", [])
+    elif kind == "Complaint":
+        recipients = feedback.get("complaint", {}).get("complainedRecipients", [])
+    else:
+        return []
+    return [str(r["emailAddress"]).lower() for r in recipients if r.get("emailAddress")]
+
+
+def ses_feedback(feedback: dict[str, Any]) -> dict[str, Any]:
+    """One SES notification (identity notifications' `notificationType` or a configuration set's
+    `eventType`): a permanent bounce or a complaint marks the e-mail hop bounced and suppresses the
+    address for the tenant (the next channel is tried after a bounce); a delivery marks it delivered.
+    Transient bounces change nothing (SES retries them). Applied once, never backwards."""
+    kind = str(feedback.get("notificationType") or feedback.get("eventType") or "")
+    message_id = str(feedback.get("mail", {}).get("messageId") or "")
+    mapped = SES_STATUS.get(kind)
+    bounce = feedback.get("bounce", {})
+    if mapped is None or (kind == "Bounce" and bounce.get("bounceType") == "Transient"):
+        logger.info("ses feedback ignored", extra={"kind": kind, "bounce_type": bounce.get("bounceType")})
+        return {"applied": False}
+    pointer = repo.pointed("ses", message_id) if message_id else None
+    if pointer is None:
+        logger.info("ses feedback for a message we did not send as a notification", extra={"kind": kind})
+        return {"applied": False}
+    tenant_id = pointer["tenant_id"]
+    store = repo.for_tenant(tenant_id)
+    for address in _ses_addresses(feedback, kind):
+        store.suppress(address, kind.lower())
+    if kind == "Bounce":
+        error = f"ses bounce {bounce.get('bounceType', '')}/{bounce.get('bounceSubType', '')}"
+    elif kind == "Complaint":
+        error = f"ses complaint {feedback.get('complaint', {}).get('complaintFeedbackType', '')}".rstrip()
+    else:
+        error = ""
+    extra = {"error": error} if error else {}
+    applied = store.receipt(pointer["notification_id"], pointer["channel"], mapped.value, RANK[mapped], extra)
+    logger.info("ses feedback", extra={"kind": kind, "status": mapped.value, "applied": applied})
+    if applied and kind == "Bounce":
+        _fall_back(tenant_id, pointer["notification_id"], pointer["channel"])
+    return {"applied": applied}

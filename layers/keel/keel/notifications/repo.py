@@ -355,12 +355,12 @@ class NotifyRepo:
 
     def requeue(self, tx: Tx, notification_id: str, *, from_status: str | None = None) -> None:
         """Back to `queued` (a deferred one whose time came, or a failed hop with channels left)."""
-        condition = "#st = :from" if from_status else "#st IN (:failed, :undelivered, :sent)"
+        condition = "#st = :from" if from_status else "#st IN (:failed, :undelivered, :bounced, :sent)"
         values = {":queued": "queued", ":now": clock.iso()}
         values.update(
             {":from": from_status}
             if from_status
-            else {":failed": "failed", ":undelivered": "undelivered", ":sent": "sent"}
+            else {":failed": "failed", ":undelivered": "undelivered", ":bounced": "bounced", ":sent": "sent"}
         )
         tx.update(
             self.pk,
