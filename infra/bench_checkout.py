@@ -43,7 +43,7 @@ def main() -> int:
     stack = LocalStackProcess(Path(tempfile.mkdtemp(prefix="bench-checkout-")))
     state = stack.start(120)
     try:
-        api, mail = Api(state["api_url"]), Mailbox(state["moto_url"])
+        api, mail = Api(state["api_url"]), Mailbox(state["api_url"])
 
         def stripe_sessions() -> int:
             return len(request("GET", state["fake_gateway_url"] + "/_fake/state").json["checkout_sessions"])

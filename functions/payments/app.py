@@ -40,10 +40,6 @@ app = create_app()
 TAGS = ["payments"]
 
 
-def _json(status_code: int, body: object) -> Response[object]:
-    return Response(status_code=status_code, body=body, content_type="application/json")
-
-
 # ---------------------------------------------------------------- gateway events
 @app.get(
     "/gateway-events",
@@ -69,7 +65,9 @@ def list_gateway_events(
     tags=TAGS,
 )
 def reprocess_gateway_event(receipt_id: str) -> Response[Received]:
-    return _json(202, service.reprocess(principal(app), receipt_id))  # type: ignore[return-value]
+    return Response(
+        status_code=202, body=service.reprocess(principal(app), receipt_id), content_type="application/json"
+    )
 
 
 @app.get(
@@ -131,7 +129,11 @@ def get_payment(payment_id: str, tenant_id: TenantParam = None) -> Payment:
 )
 def refund_payment(payment_id: str, body: RefundIn, tenant_id: TenantParam = None) -> Response[RefundOut]:
     key = (app.current_event.headers or {}).get("idempotency-key")
-    return _json(201, service.refund(principal(app), tenant_id, payment_id, body, key))  # type: ignore[return-value]
+    return Response(
+        status_code=201,
+        body=service.refund(principal(app), tenant_id, payment_id, body, key),
+        content_type="application/json",
+    )
 
 
 # ---------------------------------------------------------------- invoices
@@ -192,7 +194,9 @@ def list_plans() -> Page[Plan]:
 
 @app.post("/plans", operation_id="create_plan", middlewares=[requires(Permission.PLANS_MANAGE)], tags=TAGS)
 def create_plan(body: Plan) -> Response[Plan]:
-    return _json(201, plans.create_plan(principal(app), body))  # type: ignore[return-value]
+    return Response(
+        status_code=201, body=plans.create_plan(principal(app), body), content_type="application/json"
+    )
 
 
 @app.patch(

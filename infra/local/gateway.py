@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from infra.lambda_events import http_event
-from infra.local import console
+from infra.local import console, inspection
 from infra.local.runtime import InvocationTimeout, Runtime
 from infra.local.template import Route
 
@@ -251,6 +251,8 @@ class Gateway:
                 return HttpResult(204, [*pre.items(), ("apigw-requestid", request_id)], b"")
             extra = list(self.cors.response_headers(lower).items())
         path = urlsplit(target).path or "/"
+        if method == "GET" and (local := inspection.view(path)) is not None:
+            return HttpResult(200, [("content-type", "application/json"), *extra], local)
         match = self.router.match(method, path)
         if match is None:
             result = HttpResult(404, [("content-type", "application/json")], b'{"message":"Not Found"}')

@@ -1,7 +1,7 @@
 """Talking to the running local stack as a client would: HTTP to the API, mail read from moto over HTTP.
 
 Nothing here imports the application: every value a test uses comes from an HTTP response, an
-e-mail SES recorded (`GET <moto_url>/moto-api/data.json`) or an authenticator app (pyotp).
+e-mail SES recorded (`GET <api_url>/_local/mail`) or an authenticator app (pyotp).
 """
 
 from __future__ import annotations
@@ -131,22 +131,15 @@ class Mail:
 
 
 class Mailbox:
-    """The e-mail SES sent, as moto keeps it (`ses` -> `Message` in `/moto-api/data.json`)."""
+    """The e-mail SES sent, as the local stack serves it (`GET <api_url>/_local/mail`)."""
 
-    def __init__(self, moto_url: str) -> None:
-        self.url = moto_url.rstrip("/") + "/moto-api/data.json"
+    def __init__(self, api_url: str) -> None:
+        self.url = api_url.rstrip("/") + "/_local/mail"
 
     def sent(self) -> list[Mail]:
         reply = request("GET", self.url)
         assert reply.status == 200, str(reply)
-        out = []
-        for m in reply.json.get("ses", {}).get("Message", []):
-            dest = m.get("destinations") or {}
-            to = (
-                [*dest.get("ToAddresses", []), *dest.get("CcAddresses", [])] if isinstance(dest, dict) else []
-            )
-            out.append(Mail(m.get("id", ""), to, m.get("subject", ""), m.get("body", "")))
-        return out
+        return [Mail("", m["to"], m["subject"], m["body"]) for m in reply.json]
 
     def wait_for(self, to: str, contains: str, timeout: float = MAIL_WAIT_SECONDS) -> Mail:
         """The newest mail to `to` whose body holds `contains`; the pipeline delivers it in the background."""

@@ -37,4 +37,4 @@ def http_api(local_stack: dict[str, Any]) -> Api:
 @pytest.fixture
 def mailbox(local_stack: dict[str, Any]) -> Mailbox:
     """The e-mail the running stack sent, read from moto over HTTP."""
-    return Mailbox(local_stack["moto_url"])
+    return Mailbox(local_stack["api_url"])
