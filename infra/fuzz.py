@@ -51,15 +51,11 @@ def http(method: str, url: str, body: Any = None, token: str | None = None) -> t
 
 
 def tenant_admin_token(state: dict[str, Any]) -> str:
-    """The demo manager's activation link, read from the e-mail moto kept; activated over the API."""
+    """The demo manager's activation link, read from the e-mail the stack sent; activated over the API."""
     deadline = time.monotonic() + 60
     while True:
-        _, data = http("GET", state["moto_url"].rstrip("/") + "/moto-api/data.json")
-        bodies = [
-            str(m.get("body", ""))
-            for m in (data or {}).get("ses", {}).get("Message", [])
-            if MANAGER_EMAIL in json.dumps(m.get("destinations"))
-        ]
+        _, data = http("GET", state["api_url"].rstrip("/") + "/_local/mail")
+        bodies = [str(m["body"]) for m in data or [] if MANAGER_EMAIL in m["to"]]
         found = [t for b in bodies for t in re.findall(r"/activate\?token=([A-Za-z0-9_\-.~]+)", b)]
         if found:
             break

@@ -87,7 +87,7 @@ def banner(state: dict[str, Any]) -> str:
         "",
         "Keel local stack",
         f"  API        {api}   (docs: {api}/docs)",
-        f"  AWS (moto) {state['moto_url']}   (sent mail: {state['moto_url']}/moto-api/data.json)",
+        f"  AWS (moto) {state['moto_url']}   (sent mail: {api}/_local/mail)",
     ]
     if state.get("admin_email"):
         lines += [
