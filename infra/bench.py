@@ -143,7 +143,7 @@ def cold_starts(rounds: int, warm: int, only: set[str] | None) -> dict[str, Any]
     for name in names:
         scenario = recorded.scenarios[name]
         event_file = BENCH_DIR / "events" / f"{name}.json"
-        event_file.write_text(json.dumps(scenario.event))
+        event_file.write_text(json.dumps(scenario.fresh() if scenario.fresh else scenario.event))
         with Endpoint(scenario.responses) as endpoint:
             env = function_env(template(), name) | recorded.env | {"AWS_ENDPOINT_URL": endpoint.url}
             base_envs = {

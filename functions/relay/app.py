@@ -48,7 +48,7 @@ def relay(records: list[dict[str, Any]]) -> list[str]:
     return retry
 
 
-@handler
+@handler(clients=("dynamodb", "sns"))
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:  # noqa: ARG001
     retry = relay(event.get("Records") or [])
     return {"batchItemFailures": [{"itemIdentifier": sequence} for sequence in retry]}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import subprocess
@@ -13,6 +14,8 @@ from infra.apps import ROOT
 
 VENV = ROOT / ".keel" / "bench" / "venv"
 REQUIREMENTS = ROOT / "layers" / "keel" / "requirements.txt"
+PROVIDERS = ROOT / ".keel" / "bench" / "providers"  # the ProvidersLayer's packages (its /opt/python)
+PROVIDERS_REQUIREMENTS = ROOT / "layers" / "providers" / "requirements.txt"
 PLACEHOLDER_REGION, PLACEHOLDER_ACCOUNT = "us-east-1", "123456789012"
 
 
@@ -30,6 +33,34 @@ def layer_python() -> Path:
     subprocess.run([str(python), "-m", "pip", "install", "-q", "-r", str(REQUIREMENTS)], check=True)
     stamp.write_text(digest)
     return python
+
+
+def providers_path() -> Path:
+    """The provider SDKs (twilio, stripe, requests) installed apart, added to the path of the functions
+    the template gives the ProvidersLayer, as Lambda adds a second layer to /opt/python."""
+    python = layer_python()
+    stamp = PROVIDERS / ".requirements-sha256"
+    digest = hashlib.sha256(PROVIDERS_REQUIREMENTS.read_bytes()).hexdigest()
+    if stamp.exists() and stamp.read_text().strip() == digest:
+        return PROVIDERS
+    print(f"bench: installing the providers layer ({PROVIDERS.relative_to(ROOT)})")
+    subprocess.run(
+        [
+            str(python),
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--upgrade",
+            "--target",
+            str(PROVIDERS),
+            "-r",
+            str(PROVIDERS_REQUIREMENTS),
+        ],
+        check=True,
+    )
+    stamp.write_text(digest)
+    return PROVIDERS
 
 
 def _resolve(value: Any, parameters: dict[str, str]) -> str:
@@ -85,5 +116,7 @@ def function_env(template: dict[str, Any], logical_id: str) -> dict[str, str]:
         # the function's code first, then the layer (as /var/task, then /opt/python)
         "PYTHONPATH": os.pathsep.join([str(task_root), str(ROOT / "layers" / "keel")]),
     }
+    if any("ProvidersLayer" in json.dumps(layer) for layer in props.get("Layers") or []):
+        env["PYTHONPATH"] += os.pathsep + str(providers_path())
     env.setdefault("POWERTOOLS_SERVICE_NAME", logical_id)
     return env  # POWERTOOLS_TRACE_DISABLED is not set: the tracer is on, as in Lambda

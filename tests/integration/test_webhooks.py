@@ -288,3 +288,104 @@ def test_an_endpoint_failing_for_five_days_is_disabled_with_warnings(
     ]
     got = api.get("/webhooks/endpoints", token=boss.token).json["items"][0]
     assert (got["active"], got["disabled_reason"]) == (False, "failing")
+
+
+def test_manual_retries_keep_the_last_attempts_and_the_count(
+    api: Api, local_targets: None, receiver: Receiver
+) -> None:
+    """Retries append attempts; the item keeps the last `ATTEMPTS_KEPT` (a ring), so it cannot grow
+    towards DynamoDB's 400 KB; the count and the order stay right."""
+    from keel.webhooks import messages
+
+    pipe = Pipeline(api.stack)
+    boss = tenant_admin(api, super_admin(api))
+    pipe.run()
+    register(api, boss, receiver.url)
+    member(api, boss, "ph@acme.example.com")
+    deliver(api, pipe)
+    (first,) = api.get("/webhooks/deliveries", token=boss.token).json["items"]
+    did = first["delivery_id"]
+    total = messages.ATTEMPTS_KEPT + 5
+    for _ in range(total - 1):
+        assert api.post(f"/webhooks/deliveries/{did}/retry", token=boss.token).status == 200
+        assert pipe.work("WebhookDeliveryQueue", "functions/workers/webhook_delivery/")[0] == 1
+    assert len(receiver.got) == total
+    detail = api.get(f"/webhooks/deliveries/{did}", token=boss.token).json
+    assert detail["attempts"] == total
+    assert [a["attempt"] for a in detail["attempt_log"]] == list(range(6, total + 1))
+    item = repo.for_tenant(boss.tenant_id).message(did) or {}
+    assert len(item["attempt_log"]) == messages.ATTEMPTS_KEPT
+    assert api.get("/webhooks/deliveries", token=boss.token).json["items"][0]["attempts"] == total
+
+
+def test_a_timing_out_endpoint_moves_to_the_slow_lane_and_the_others_keep_flowing(
+    api: Api, local_targets: None, receiver: Receiver
+) -> None:
+    """An endpoint that times out is marked slow: its retries and its next messages go to
+    WebhookSlowQueue without being tried in the main lane, while another endpoint's are delivered."""
+    from keel.webhooks import queue
+
+    slow = Receiver(delay=2.5).start()
+    try:
+        pipe = Pipeline(api.stack)
+        boss = tenant_admin(api, super_admin(api))
+        pipe.run()
+        dead = register(api, boss, slow.url, timeout_seconds=1)
+        register(api, boss, receiver.url)
+        member(api, boss, "a@acme.example.com")
+        deliver(api, pipe)  # the slow endpoint times out, here, once per message of this batch
+        tried = len(slow.got)
+        assert tried >= 1
+        assert len(receiver.got) == tried  # the same events, delivered to the healthy endpoint
+        member(api, boss, "b@acme.example.com")
+        member(api, boss, "c@acme.example.com")
+        deliver(api, pipe)
+        log = api.get("/webhooks/deliveries", token=boss.token, query={"limit": 100}).json["items"]
+        healthy = [d for d in log if d["endpoint_id"] != dead["endpoint_id"]]
+        to_dead = [d for d in log if d["endpoint_id"] == dead["endpoint_id"]]
+        assert len(healthy) == len(to_dead) > tried
+        assert {(d["status"], d["attempts"]) for d in healthy} == {("succeeded", 1)}  # kept flowing
+        assert len(receiver.got) == len(healthy)
+        assert len(slow.got) == tried  # the main lane did not try the slow endpoint again
+        assert sorted(d["attempts"] for d in to_dead) == [0] * (len(to_dead) - tried) + [1] * tried
+        assert {d["last_error"] for d in to_dead if d["attempts"]} == {"timeout"}
+        lane = api.stack.receive("WebhookSlowQueue") + api.stack.receive("WebhookSlowQueue")
+        jobs = [queue.Job.parse(m["Body"]) for m in lane]
+        dead_ulid = dead["endpoint_id"].split("_", 1)[1]
+        assert len(jobs) >= len(to_dead) - tried  # forwarded untried (the retries wait their delay)
+        assert all(j.delivery_id.endswith(dead_ulid) for j in jobs)
+    finally:
+        slow.stop()
+
+
+def test_the_per_endpoint_rate_limit_puts_the_excess_back(
+    api: Api, local_targets: None, receiver: Receiver
+) -> None:
+    """rate_limit = 1 message a second: of one batch, one is sent; the others go back to the queue
+    untried (no attempt recorded) and are delivered in the next seconds."""
+    import time
+
+    pipe = Pipeline(api.stack)
+    boss = tenant_admin(api, super_admin(api))
+    pipe.run()
+    register(api, boss, receiver.url, rate_limit=1)
+    for n in range(2):
+        member(api, boss, f"m{n}@acme.example.com")
+    pipe.relay()
+    while pipe.work("WebhookFanoutQueue", "functions/workers/webhook_fanout/")[0]:
+        pass
+    log = api.get("/webhooks/deliveries", token=boss.token).json["items"]
+    total = len(log)
+    assert total >= 2
+    taken, _ = pipe.work("WebhookDeliveryQueue", "functions/workers/webhook_delivery/")
+    assert taken >= total  # one batch (an event relayed twice gives a duplicate job, tried once)
+    assert len(receiver.got) == 1
+    log = api.get("/webhooks/deliveries", token=boss.token).json["items"]
+    assert sorted(d["attempts"] for d in log) == [0] * (total - 1) + [1]
+    deadline = time.monotonic() + 15
+    while len(receiver.got) < total and time.monotonic() < deadline:
+        time.sleep(0.3)
+        pipe.work("WebhookDeliveryQueue", "functions/workers/webhook_delivery/")
+    assert len(receiver.got) == total
+    log = api.get("/webhooks/deliveries", token=boss.token).json["items"]
+    assert sorted((d["status"], d["attempts"]) for d in log) == [("succeeded", 1)] * total

@@ -80,3 +80,95 @@ def test_priming_builds_every_route_and_the_client_without_calling_aws(monkeypat
         assert aws.client.cache_info().currsize == 1  # the DynamoDB client, made once
     finally:
         aws.reset()
+
+
+# What each worker's and schedule's before-snapshot hooks must leave built: its AWS clients (the
+# services its first invocation calls) and, for the consumers, the idempotency wrapper and envelope.
+PRIMED_CLIENTS = {
+    "RelayFunction": {"dynamodb", "sns"},
+    "MailerFunction": {"dynamodb", "ses"},
+    "NotifierFunction": {"dynamodb", "sqs", "ses", "sns", "secretsmanager"},
+    "NotifyBatchesFunction": {"dynamodb", "sqs", "ses", "sns", "secretsmanager"},
+    "CheckoutNotifierFunction": {"dynamodb", "sqs", "ses", "sns", "secretsmanager"},
+    "GatewayEventsFunction": {"dynamodb"},
+    "WebhookFanoutFunction": {"dynamodb", "sqs"},
+    "WebhookDeliveryFunction": {"dynamodb", "sqs"},
+    "WebhookSlowDeliveryFunction": {"dynamodb", "sqs"},
+    "LiftSuspensionsFunction": {"dynamodb"},
+    "OutboxSweepFunction": {"dynamodb", "sns"},
+    "NotifyDueFunction": {"dynamodb", "sqs"},
+    "ReleaseHoldsFunction": {"dynamodb"},
+    "FlagChangesFunction": {"dynamodb"},
+    "WebhookRetriesFunction": {"dynamodb", "sqs"},
+    "ReconcileSubscriptionsFunction": {"dynamodb"},
+}
+
+_PRIME_CHILD = r"""
+import importlib, json, os, sys
+from unittest import mock
+import boto3
+made = []
+real = boto3.client
+def spy(service, *a, **k):
+    made.append(service)
+    return real(service, *a, **k)
+with mock.patch.object(boto3, "client", spy):
+    module = importlib.import_module(sys.argv[1])
+    imported = list(made)
+    from keel.core import coldstart
+    from keel.events.consume import Consumer
+    coldstart.run_before_snapshot()  # raises if a hook calls AWS (the endpoint is a closed port)
+consumers = [v for v in vars(module).values() if isinstance(v, Consumer)]
+out = {"at_import": imported, "primed": sorted(set(made)),
+       "consumers_primed": all(c._wrapped is not None for c in consumers), "consumers": len(consumers)}
+if "keel.store.outbox" in sys.modules:
+    out["envelope_built"] = sys.modules["keel.store.outbox"].DomainEvent.__pydantic_complete__
+if "keel.webhooks.sender" in sys.modules:
+    out["session"] = sys.modules["keel.webhooks.sender"]._session is not None
+print(json.dumps(out))
+"""
+
+
+def test_workers_and_schedules_prime_their_clients_without_calling_aws() -> None:
+    """Each non-API function in its own process, as Lambda initialises it: importing makes no client;
+    the before-snapshot hooks make exactly the clients its first invocation uses, prime the consumers'
+    idempotency and the event envelope, without a single call (AWS is a closed port)."""
+    import os
+    import subprocess
+    import sys
+
+    from infra.apps import ROOT
+    from tests.support.stack import template
+
+    functions = {
+        name: body["Properties"]
+        for name, body in template()["Resources"].items()
+        if body["Type"] == "AWS::Serverless::Function"
+        and not any(e["Type"] == "HttpApi" for e in (body["Properties"].get("Events") or {}).values())
+    }
+    assert set(functions) == set(PRIMED_CLIENTS)  # a new worker or schedule: say what it primes
+    env = os.environ | {
+        "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
+        "AWS_MAX_ATTEMPTS": "1",
+        "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "layers" / "keel")]),
+    }
+    for name, props in functions.items():
+        code_uri, handler = str(props["CodeUri"]), str(props["Handler"])
+        dotted = ".".join([*code_uri.strip("/").split("/"), handler.rsplit(".", 1)[0]])
+        env_fn = env | {k: str(v) for k, v in (props.get("Environment") or {}).get("Variables", {}).items()}
+        run = subprocess.run(
+            [sys.executable, "-c", _PRIME_CHILD, dotted],
+            env=env_fn,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert run.returncode == 0, (name, run.stderr[-2000:])
+        out = json.loads(run.stdout.strip().splitlines()[-1])
+        assert out["at_import"] == [], (name, out)  # cold start unchanged: clients are made by the hooks
+        assert set(out["primed"]) == PRIMED_CLIENTS[name], (name, out)
+        assert out["consumers_primed"], (name, out)
+        if "envelope_built" in out and (out["consumers"] or "Fanout" in name):
+            assert out["envelope_built"], (name, out)
+        if "Delivery" in name:
+            assert out["session"], (name, out)

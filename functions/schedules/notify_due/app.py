@@ -12,7 +12,7 @@ from keel.core.observability import handler, logger, metrics
 from keel.notifications.fanout import run_due
 
 
-@handler
+@handler(clients=("dynamodb", "sqs"))
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:  # noqa: ARG001
     started = run_due()
     if started:

@@ -12,7 +12,7 @@ from keel.core.observability import handler, logger, metrics
 from keel.events.publish import sweep_pending
 
 
-@handler
+@handler(clients=("dynamodb", "sns"))
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:  # noqa: ARG001
     published = sweep_pending()
     if published:

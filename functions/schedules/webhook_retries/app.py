@@ -13,7 +13,7 @@ from keel.core.observability import handler, logger, metrics
 from keel.webhooks.sweep import queue_due
 
 
-@handler
+@handler(clients=("dynamodb", "sqs"))
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:  # noqa: ARG001
     queued = queue_due()
     if queued:

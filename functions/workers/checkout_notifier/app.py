@@ -20,7 +20,7 @@ consumer = Consumer("checkout-notifier", alerts.handle)
 EVENT_TYPES = frozenset(alerts.HANDLERS)  # = its subscription's filter policy (a unit test checks)
 
 
-@handler
+@handler(clients=("dynamodb", "sqs", "ses", "sns", "secretsmanager"))
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     def record_handler(record: SQSRecord) -> None:
         consumer(DomainEvent.model_validate_json(record.body), context)

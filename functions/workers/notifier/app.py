@@ -25,7 +25,7 @@ consumer = Consumer("notifier", fanout.handle_event)
 EVENT_TYPES = frozenset(rules.TRIGGERS | {"notification.queued", "notification.bulk_requested"})
 
 
-@handler
+@handler(clients=("dynamodb", "sqs", "ses", "sns", "secretsmanager"))
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     def record_handler(record: SQSRecord) -> None:
         with backoff.on_retry(record):

@@ -17,7 +17,7 @@ from keel.notifications import backoff, fanout
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
-@handler
+@handler(clients=("dynamodb", "sqs", "ses", "sns", "secretsmanager"))
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     def record_handler(record: SQSRecord) -> None:
         with backoff.on_retry(record):

@@ -15,12 +15,12 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from keel.core.observability import handler, metrics
-from keel.webhooks import delivery, queue
+from keel.webhooks import delivery, queue, sender
 
 LANE = queue.SLOW if os.environ.get("WEBHOOK_LANE") == "slow" else queue.FAST
 
 
-@handler
+@handler(clients=("dynamodb", "sqs"), prime=[sender.session, delivery.pool])
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:  # noqa: ARG001
     jobs = [queue.Job.parse(r["body"]) for r in event.get("Records", [])]
     report = delivery.run(jobs, LANE)

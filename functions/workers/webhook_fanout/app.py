@@ -10,6 +10,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from keel.core.model import build
 from keel.core.observability import handler
 from keel.store.outbox import DomainEvent
 from keel.webhooks import messages
@@ -19,7 +20,7 @@ processor = BatchProcessor(event_type=EventType.SQS)
 EVENT_TYPES = frozenset(messages.subscribable())  # = its subscription's filter policy (a unit test checks)
 
 
-@handler
+@handler(clients=("dynamodb", "sqs"), prime=[lambda: build(DomainEvent)])
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     def record_handler(record: SQSRecord) -> None:
         fan_out(DomainEvent.model_validate_json(record.body))

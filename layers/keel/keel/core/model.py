@@ -11,3 +11,10 @@ from pydantic import BaseModel, ConfigDict
 
 class Model(BaseModel):
     model_config = ConfigDict(defer_build=True)
+
+
+def build(*models: type[BaseModel]) -> None:
+    """Builds the validators `defer_build` left for first use (SnapStart priming: before the snapshot)."""
+    for model in models:
+        if not model.__pydantic_complete__:
+            model.model_rebuild()

@@ -6,6 +6,8 @@ the redelivered message is processed again; a finished one is skipped for seven 
 
 from __future__ import annotations
 
+from keel.core.coldstart import before_snapshot
+
 from collections.abc import Callable
 from typing import Any
 
@@ -13,6 +15,7 @@ from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idemp
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from keel.core import aws
+from keel.core.model import build
 from keel.store.idempotency import persistence
 from keel.store.outbox import DomainEvent
 
@@ -28,6 +31,13 @@ class Consumer:
         self.config = IdempotencyConfig(event_key_jmespath="id", expires_after_seconds=RETENTION_SECONDS)
         self._wrapped: Callable[..., Any] | None = None
         aws.on_reset(self.reset)
+        before_snapshot(self.prime)
+
+    def prime(self) -> None:
+        """SnapStart, before the snapshot: the idempotency wrapper and its persistence layer (the
+        DynamoDB client, no call) and the envelope's validator, as the first event would build them."""
+        self._once()
+        build(DomainEvent)
 
     def _once(self) -> Callable[..., Any]:
         if self._wrapped is None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from keel.core.coldstart import before_snapshot
+import keel.core.coldstart  # noqa: F401  (first: no cyclic GC while the function initialises)
 
 import json
 import re
@@ -116,8 +116,9 @@ def entrypoint(app: APIGatewayHttpResolver) -> Callable[[dict[str, Any], LambdaC
         app.context.clear()
         return _too_large(event) or app.resolve(event, context)
 
-    before_snapshot(lambda: prime(app))
-    return handler(lambda_handler, correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+    return handler(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, prime=[lambda: prime(app)])(
+        lambda_handler
+    )
 
 
 def prime(app: APIGatewayHttpResolver) -> None:

@@ -83,17 +83,7 @@ class Report:
 def run(jobs: list[queue.Job], lane: str = queue.FAST, trigger: str = "auto") -> Report:
     report = Report()
     found = repo.get_many([repo.message_key(j.tenant_id, j.delivery_id) for j in jobs])
-    live: list[tuple[queue.Job, dict[str, Any]]] = []
-    for job in jobs:
-        msg = found.get(repo.message_key(job.tenant_id, job.delivery_id))
-        if (
-            msg is None
-            or msg.get("status") in {"succeeded", "failed"}
-            or msg.get("next_attempt") != job.attempt
-        ):
-            report.skipped += 1  # a duplicate, or a message already past this attempt
-            continue
-        live.append((job, msg))
+    live = _live(jobs, found, report)
     eps = endpoints.load({(j.tenant_id, m["endpoint_id"]) for j, m in live})
     now = clock.now()
     now_iso = clock.iso(now)
@@ -145,6 +135,29 @@ def run(jobs: list[queue.Job], lane: str = queue.FAST, trigger: str = "auto") ->
     for key, results in per_endpoint.items():
         _endpoint_health(key, results, now, report)
     return report
+
+
+def _live(
+    jobs: list[queue.Job], found: dict[Any, dict[str, Any]], report: Report
+) -> list[tuple[queue.Job, dict[str, Any]]]:
+    """The jobs to try, with their messages: not a duplicate (SNS and SQS deliver at least once, so
+    the same job can come twice, even in one batch, whose records must not touch an item twice),
+    not a message already past this attempt."""
+    live: list[tuple[queue.Job, dict[str, Any]]] = []
+    seen: set[tuple[str, str]] = set()
+    for job in jobs:
+        msg = found.get(repo.message_key(job.tenant_id, job.delivery_id))
+        if (
+            (job.tenant_id, job.delivery_id) in seen
+            or msg is None
+            or msg.get("status") in {"succeeded", "failed"}
+            or msg.get("next_attempt") != job.attempt
+        ):
+            report.skipped += 1
+            continue
+        seen.add((job.tenant_id, job.delivery_id))
+        live.append((job, msg))
+    return live
 
 
 def _record(

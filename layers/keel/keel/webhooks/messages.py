@@ -13,6 +13,10 @@ from keel.webhooks.schedule import MAX_ATTEMPTS
 RETENTION = timedelta(days=30)  # the delivery log keeps messages (and their attempts) this long
 REQUEUE_GRACE = timedelta(minutes=5)  # a queued job not run by then is re-queued by the sweep
 TEST_TYPE = "webhook.test"
+# A message keeps its last 20 attempts (the 8 automatic ones and manual retries), each at most about
+# 6 KB (2 KB of answer, which decoding can triple), so with its body it stays far below DynamoDB's
+# 400 KB whatever the retries: attempt n is stored in slot (n - 1) % 20, a ring; the count is kept.
+ATTEMPTS_KEPT = 20
 
 
 def subscribable() -> list[str]:
@@ -79,3 +83,13 @@ def attempt_entry(attempt: int, trigger: str, outcome: Any, at: str) -> dict[str
         "error": outcome.error,
         "response_body": outcome.body,
     }
+
+
+def attempts_made(item: dict[str, Any]) -> int:
+    """How many attempts a message has had (its log keeps the last `ATTEMPTS_KEPT`)."""
+    return max(0, int(item.get("next_attempt") or 1) - 1)
+
+
+def kept_attempts(item: dict[str, Any]) -> list[dict[str, Any]]:
+    """The attempts on the item, oldest first (the log is a ring once it is full)."""
+    return sorted(item.get("attempt_log") or [], key=lambda a: int(a["attempt"]))

@@ -19,6 +19,7 @@ from keel.core.errors import ErrorCode, KeelError, Kind, not_found
 from keel.store import keys, table
 from keel.store.expressions import updates
 from keel.store.table import QueryPage, Tx
+from keel.webhooks import messages
 
 ENDPOINT = "webhook_endpoint"
 MESSAGE = "webhook_message"
@@ -248,10 +249,13 @@ def outcome_update(
     due_at: str | None = None,
     queued_until: str | None = None,
 ) -> dict[str, Any]:
-    """The write recording one attempt: applied only if that attempt is still the next one."""
+    """The write recording one attempt: applied only if that attempt is still the next one. The log
+    is a ring of `messages.ATTEMPTS_KEPT` slots (attempt n in slot (n - 1) % size: past the end of
+    the list, DynamoDB appends), so no number of retries can grow the item without bound."""
+    slot = (attempt - 1) % messages.ATTEMPTS_KEPT
     sets = {
         "#st": ":st",
-        "attempt_log": "list_append(if_not_exists(attempt_log, :empty), :entry)",
+        **({"attempt_log": ":entry"} if attempt == 1 else {f"attempt_log[{slot}]": ":one"}),
         "next_attempt": ":next",
         "updated_at": ":now",
         "last_status_code": ":code",
@@ -259,8 +263,7 @@ def outcome_update(
     }
     values: dict[str, Any] = {
         ":st": status,
-        ":empty": [],
-        ":entry": [entry],
+        **({":entry": [entry]} if attempt == 1 else {":one": entry}),
         ":next": next_attempt,
         ":now": now,
         ":code": entry.get("status_code") or 0,

@@ -284,7 +284,7 @@ def _delivery_out(item: dict[str, Any]) -> dict[str, Any]:
         "event_type": item["event_type"],
         "status": item["status"],
         "created_at": item["created_at"],
-        "attempts": len(item.get("attempt_log") or []),
+        "attempts": messages.attempts_made(item),
         "last_status_code": item.get("last_status_code") or None,
         "last_error": item.get("last_error") or None,
         "next_attempt_at": item.get("due_at") if item["status"] in {"pending", "retrying"} else None,
@@ -327,7 +327,7 @@ def get_delivery(principal: Principal, tenant_id: str | None, delivery_id: str) 
         {
             **_delivery_out(item),
             "payload": item["body"],
-            "attempt_log": [AttemptOut.model_validate(a) for a in item.get("attempt_log") or []],
+            "attempt_log": [AttemptOut.model_validate(a) for a in messages.kept_attempts(item)],
         }
     )
 
@@ -447,9 +447,7 @@ def stats(
                 attempt_success_rate=round(ok_attempts / len(attempts), 4) if attempts else None,
                 mean_latency_ms=round(statistics.fmean(latencies), 1) if latencies else None,
                 p95_latency_ms=_p95(latencies),
-                retry_rate=round(
-                    sum(1 for i in items if len(i.get("attempt_log") or []) > 1) / len(items), 4
-                ),
+                retry_rate=round(sum(1 for i in items if messages.attempts_made(i) > 1) / len(items), 4),
                 top_errors=[ErrorCount(error=e, count=c) for e, c in errors.most_common(5)],
             )
         )
