@@ -101,6 +101,8 @@ PRIMED_CLIENTS = {
     "FlagChangesFunction": {"dynamodb"},
     "WebhookRetriesFunction": {"dynamodb", "sqs"},
     "ReconcileSubscriptionsFunction": {"dynamodb"},
+    "EraseBuyerDataFunction": {"dynamodb"},
+    "SesFeedbackFunction": {"dynamodb", "sqs"},
 }
 
 _PRIME_CHILD = r"""

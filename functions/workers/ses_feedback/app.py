@@ -30,7 +30,7 @@ def feedback_of(body: str) -> dict[str, Any]:
     return parsed
 
 
-@handler
+@handler(clients=("dynamodb", "sqs"))
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     def record_handler(record: SQSRecord) -> None:
         receipts.ses_feedback(feedback_of(record.body))
