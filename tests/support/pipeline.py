@@ -29,7 +29,8 @@ class Pipeline:
         streams = self.stack.client("dynamodbstreams")
         records: list[dict[str, Any]] = []
         next_iterators = []
-        for it in self.iterators:
+        for first in self.iterators:
+            it = first
             while True:
                 resp = streams.get_records(ShardIterator=it)
                 records += resp["Records"]
