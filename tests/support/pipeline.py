@@ -24,13 +24,20 @@ class Pipeline:
         ]
 
     def stream_records(self) -> list[dict[str, Any]]:
+        """Every record not read yet: GetRecords answers at most 1,000 a call, so each shard is read
+        until a call brings nothing (like Lambda's poller, which keeps reading)."""
         streams = self.stack.client("dynamodbstreams")
         records: list[dict[str, Any]] = []
         next_iterators = []
-        for it in self.iterators:
-            resp = streams.get_records(ShardIterator=it)
-            records += resp["Records"]
-            next_iterators.append(resp.get("NextShardIterator", it))
+        for first in self.iterators:
+            it = first
+            while True:
+                resp = streams.get_records(ShardIterator=it)
+                records += resp["Records"]
+                it = resp.get("NextShardIterator", it)
+                if not resp["Records"]:
+                    break
+            next_iterators.append(it)
         self.iterators = next_iterators
         return records
 

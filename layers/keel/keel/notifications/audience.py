@@ -45,10 +45,8 @@ def chunks(audience: dict[str, Any], sender_tenant: str) -> Iterator[tuple[str, 
                     yield tenant_id, ids
             continue
         batch: list[str] = []
-        for user in repo.every():
-            if user.status != UserStatus.ACTIVE or (roles and user.role not in roles):
-                continue
-            batch.append(user.user_id)
+        for user_id in repo.active_ids(roles):
+            batch.append(user_id)
             if len(batch) == CHUNK:
                 yield tenant_id, batch
                 batch = []

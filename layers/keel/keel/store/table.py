@@ -101,8 +101,10 @@ def query(
     names: dict[str, str] | None = None,
     values: dict[str, Any] | None = None,
     consistent: bool = False,
+    projection: str | None = None,
 ) -> QueryPage:
-    """One Query call: one page of a partition (of the table or of a GSI)."""
+    """One Query call: one page of a partition (of the table or of a GSI); `projection` (names
+    through `names`) reads only those attributes."""
     pk_attr, sk_attr = (f"{index}PK", f"{index}SK") if index else ("PK", "SK")
     expr_names = {"#pk": pk_attr, **(names or {})}
     expr_values: dict[str, Any] = {":pk": pk, **(values or {})}
@@ -130,6 +132,8 @@ def query(
         kwargs["ConsistentRead"] = True
     if filter_expression:
         kwargs["FilterExpression"] = filter_expression
+    if projection:
+        kwargs["ProjectionExpression"] = projection
     start = decode_cursor(cursor, partition)
     if start:
         kwargs["ExclusiveStartKey"] = serialize(start)
@@ -143,12 +147,28 @@ def query(
 
 
 def query_all(
-    pk: str, *, index: str | None = None, sk_prefix: str | None = None, consistent: bool = False
+    pk: str,
+    *,
+    index: str | None = None,
+    sk_prefix: str | None = None,
+    consistent: bool = False,
+    projection: str | None = None,
+    names: dict[str, str] | None = None,
+    page_size: int = 200,
 ) -> Iterator[dict[str, Any]]:
     """Every item of a partition, page after page (for internal sweeps, not for API listings)."""
     cursor: str | None = None
     while True:
-        page = query(pk, index=index, sk_prefix=sk_prefix, limit=200, cursor=cursor, consistent=consistent)
+        page = query(
+            pk,
+            index=index,
+            sk_prefix=sk_prefix,
+            limit=page_size,
+            cursor=cursor,
+            consistent=consistent,
+            projection=projection,
+            names=names,
+        )
         yield from page.items
         if not page.next_cursor:
             return

@@ -9,7 +9,7 @@ request); the module functions are the global ones (the e-mail reservation, the 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from typing import Any
 
 from keel.core import ids
@@ -231,6 +231,19 @@ class UserRepo:
         for item in table.query_all(keys.users_index_pk(self.tenant_id), index="GSI1"):
             if item.get("entity") == "user":
                 yield from_item(item)
+
+    def active_ids(self, roles: Collection[str] = ()) -> Iterator[str]:
+        """Ids of the tenant's active users (of `roles`, if given), oldest first, read lean for bulk
+        audiences: the status index, two attributes, 1,000 a page."""
+        for item in table.query_all(
+            keys.users_status_index_pk(self.tenant_id, UserStatus.ACTIVE.value),
+            index="GSI3",
+            projection="entity, user_id, #role",
+            names={"#role": "role"},
+            page_size=1000,
+        ):
+            if item.get("entity") == "user" and (not roles or item.get("role") in roles):
+                yield item["user_id"]
 
     def active_ids_with_role(self, role: str, limit: int) -> list[str]:
         found = table.query(
