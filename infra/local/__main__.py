@@ -167,6 +167,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     finally:
         stop.set()
+        _exit_anyway_after(STOP_SECONDS)
         gateway.shutdown()
         deadline = time.monotonic() + 3  # one budget for all (they are daemons, parked in long polls)
         for worker in workers:
@@ -175,6 +176,24 @@ def main(argv: list[str] | None = None) -> int:
             runtime.close()
         moto.stop()
         console.say("stopped")
+
+
+STOP_SECONDS = 10.0
+
+
+def _exit_anyway_after(seconds: float) -> None:
+    """Ctrl-C always ends the stack: if stopping its parts (an invocation or a long poll still
+    running, a thread the interpreter would wait for at exit) takes longer, the process exits."""
+
+    def force() -> None:
+        console.say(f"stopping took over {seconds:.0f} s: exiting now")
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
+
+    timer = threading.Timer(seconds, force)
+    timer.daemon = True
+    timer.start()
 
 
 def start(
