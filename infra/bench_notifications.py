@@ -202,8 +202,8 @@ def _stub_aws(store: dict[tuple[str, str], dict[str, Any]], calls: list[str]) ->
 
     def dynamodb(op: str, body: dict[str, Any]) -> dict[str, Any]:
         if op == "GetItem":
-            found = store.get(key(body["Key"]))
-            return {"Item": found} if found else {}
+            item = store.get(key(body["Key"]))
+            return {"Item": item} if item else {}
         if op == "BatchGetItem":
             name, req = next(iter(body["RequestItems"].items()))
             found = [store[key(k)] for k in req["Keys"] if key(k) in store]
