@@ -226,5 +226,6 @@ def test_the_batch_worker_makes_six_dynamodb_calls_per_in_app_recipient(api: Api
         for n in store.history(50, None, status=None, channel=None, user_id=None)[0]
         if n.get("source", "").startswith("bulk:")
     ]
-    assert delivered and {n["status"] for n in delivered} == {"delivered"}
+    assert delivered
+    assert {n["status"] for n in delivered} == {"delivered"}
     assert all("lease_until" not in n for n in delivered)
