@@ -9,6 +9,11 @@
   recipient: the marker and notification in one transaction, the claim, the inbox transaction),
   messages per second in this one process and DynamoDB calls per message. moto-bound: its
   TransactWriteItems deep-copies the tables, so this is not the worker's own speed.
+- worker_stubbed: the batch worker's handler with AWS stubbed at botocore's HTTP boundary
+  (`before-send`, as infra/bench_webhooks.py): every DynamoDB and SES call is serialised, signed and
+  its answer parsed, as in Lambda, but answered from a dict in this process (writes stored, reads
+  answered from it). In-app and e-mail sends of STUB_MESSAGES recipients (100 a message): messages
+  per CPU-second and per wall second, DynamoDB calls per message. The worker's own speed.
 - render: a compiled template, p50/p99 warm.
 
     python -m infra.bench_notifications      # prints the figures; `make bench` includes them
@@ -24,6 +29,8 @@ from typing import Any
 
 USERS = int(os.environ.get("BENCH_NOTIFY_USERS", "10000"))
 SAMPLE_BATCHES = int(os.environ.get("BENCH_NOTIFY_BATCHES", "3"))
+STUB_MESSAGES = int(os.environ.get("BENCH_NOTIFY_STUB_MESSAGES", "3000"))  # per channel, stubbed AWS
+TARGET = 500  # messages a second, one process (issue 10)
 ROLES = ("pharmacist", "cashier", "technician", "manager")
 
 
@@ -174,6 +181,200 @@ def _bulk(stack: Any, tenant_id: str, channel: str, sample: int, users: int) -> 
     }
 
 
+class _Raw:
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+    def stream(self, **_: Any) -> Any:
+        yield self.body
+
+
+def _stub_aws(store: dict[tuple[str, str], dict[str, Any]], calls: list[str]) -> None:
+    """DynamoDB and SES answered in this process at botocore's HTTP boundary (see the docstring)."""
+    import uuid
+
+    from botocore.awsrequest import AWSResponse, HTTPHeaders
+
+    from keel.core import aws
+
+    def key(raw: dict[str, Any]) -> tuple[str, str]:
+        return raw["PK"]["S"], raw["SK"]["S"]
+
+    def dynamodb(op: str, body: dict[str, Any]) -> dict[str, Any]:
+        if op == "GetItem":
+            item = store.get(key(body["Key"]))
+            return {"Item": item} if item else {}
+        if op == "BatchGetItem":
+            name, req = next(iter(body["RequestItems"].items()))
+            found = [store[key(k)] for k in req["Keys"] if key(k) in store]
+            return {"Responses": {name: found}, "UnprocessedKeys": {}}
+        if op == "PutItem":
+            store[key(body["Item"])] = body["Item"]
+        elif op == "TransactWriteItems":
+            for item in body["TransactItems"]:
+                if "Put" in item:
+                    store[key(item["Put"]["Item"])] = item["Put"]["Item"]
+        elif op == "UpdateItem" and body.get("ReturnValues") == "ALL_NEW":
+            return {"Attributes": store.get(key(body["Key"]), body["Key"])}
+        elif op == "Query":
+            return {"Items": [], "Count": 0, "ScannedCount": 0}
+        return {}
+
+    def answer(request: Any, **_: Any) -> AWSResponse:
+        headers = HTTPHeaders()
+        target = request.headers.get("X-Amz-Target", b"")
+        if target:
+            op = (target.decode() if isinstance(target, bytes) else target).rsplit(".", 1)[-1]
+            calls.append(op)
+            raw = json.dumps(dynamodb(op, json.loads(request.body or b"{}"))).encode()
+            headers["content-type"] = "application/x-amz-json-1.0"
+        else:  # SES (query protocol): SendEmail
+            calls.append("ses")
+            raw = (
+                '<SendEmailResponse xmlns="http://ses.amazonaws.com/doc/2010-12-01/"><SendEmailResult>'
+                f"<MessageId>{uuid.uuid4()}</MessageId></SendEmailResult><ResponseMetadata>"
+                f"<RequestId>{uuid.uuid4()}</RequestId></ResponseMetadata></SendEmailResponse>"
+            ).encode()
+            headers["content-type"] = "text/xml"
+        return AWSResponse(request.url, 200, headers, _Raw(raw))
+
+    for service in ("dynamodb", "ses"):
+        aws.client(service).meta.events.register("before-send", answer, unique_id="bench-notify-stub")
+
+
+def _stubbed_channel(channel: str, worker: Any, calls: list[str]) -> dict[str, Any]:
+    from infra.lambda_events import LambdaContext, sqs_event
+    from keel.core import clock, ids
+    from keel.notifications import repo
+    from keel.store.change import Tx
+
+    tenant_id = "ten_bench_notify"
+    send_id = ids.new_id("nsend")
+    tx = Tx()
+    repo.for_tenant(tenant_id).add_send(
+        tx,
+        {
+            "send_id": send_id,
+            "status": "enqueued",
+            "channels": [channel],
+            "category": "alerts",
+            "content": {
+                "subject": "Stock take {{ user.firstName }}",
+                "body": "Friday at 8, {{ tenant.name }}",
+            },
+            "audience": {"kind": "all"},
+            "created_at": clock.iso(),
+        },
+    )
+    tx.commit()
+    users = [f"usr_{n:026d}" for n in range(STUB_MESSAGES)]
+    bodies = [
+        {
+            "sender_tenant": tenant_id,
+            "send_id": send_id,
+            "tenant_id": tenant_id,
+            "user_ids": users[i : i + 100],
+        }
+        for i in range(0, len(users), 100)
+    ]
+    arn = "arn:aws:sqs:us-east-1:1:NotifyBatchQueue"
+    context = LambdaContext("notify-batches", timeout_seconds=60)
+
+    def event(body: dict[str, Any]) -> dict[str, Any]:
+        message = {
+            "MessageId": ids.new_id("m"),
+            "ReceiptHandle": "r",
+            "Body": json.dumps(body),
+            "Attributes": {},
+        }
+        return sqs_event([message], arn)
+
+    calls.clear()
+    cpu0, start = time.process_time(), time.perf_counter()
+    for body in bodies:
+        result = worker.lambda_handler(event(body), context)
+        assert not result["batchItemFailures"], result
+    wall, cpu = time.perf_counter() - start, time.process_time() - cpu0
+    dynamo = [c for c in calls if c != "ses"]
+    return {
+        "messages": len(users),
+        "seconds": round(wall, 2),
+        "cpu_seconds": round(cpu, 2),
+        "per_second_wall": round(len(users) / wall),
+        "per_cpu_second": round(len(users) / cpu) if cpu else None,
+        "dynamodb_calls_per_message": round(len(dynamo) / len(users), 2),
+        "dynamodb_calls": dict(sorted(__import__("collections").Counter(dynamo).items())),
+        "ses_calls_per_message": round((len(calls) - len(dynamo)) / len(users), 2),
+        "load_average": round(os.getloadavg()[0], 1),
+    }
+
+
+def _stubbed() -> dict[str, Any]:
+    from infra.apps import function_module
+    from keel.core import aws, clock
+    from keel.core.config import settings
+    from keel.store import table
+    from keel.tenants import repo as tenants
+    from keel.tenants.models import Limits, Tenant
+    from keel.users import repo as users
+    from keel.users.models import User, UserStatus
+
+    saved = dict(os.environ)
+    os.environ.update(
+        {
+            "AWS_ACCESS_KEY_ID": "bench",
+            "AWS_SECRET_ACCESS_KEY": "bench",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "POWERTOOLS_LOG_LEVEL": "ERROR",
+            "TABLE_NAME": "keel-bench",
+            "MAIL_FROM": "no-reply@bench.example.com",
+        }
+    )
+    os.environ.pop("AWS_ENDPOINT_URL", None)
+    settings.cache_clear()
+    aws.reset()
+    store: dict[tuple[str, str], dict[str, Any]] = {}
+    calls: list[str] = []
+    try:
+        _stub_aws(store, calls)
+        tenant_id, now = "ten_bench_notify", clock.iso()
+        tenant = Tenant(
+            tenant_id=tenant_id,
+            name="Bench",
+            plan="x",
+            limits=Limits(max_users=100_000),
+            user_count=STUB_MESSAGES,
+            created_at=now,
+            updated_at=now,
+        )
+        table.put(tenants.item(tenant))
+        for n in range(STUB_MESSAGES):
+            user = User(
+                user_id=f"usr_{n:026d}",
+                tenant_id=tenant_id,
+                email=f"user{n}@bench.example.com",
+                name=f"User {n}",
+                role=ROLES[n % len(ROLES)],
+                status=UserStatus.ACTIVE,
+                created_at=now,
+                updated_at=now,
+            )
+            table.put(users.user_item(user))
+        worker = function_module("functions/workers/notify_batches/")
+        _stubbed_channel("in_app", worker, calls)  # warm: imports, clients, compiled templates
+        out = {channel: _stubbed_channel(channel, worker, calls) for channel in ("in_app", "email")}
+        worst = min(min(r["per_cpu_second"] or 0, r["per_second_wall"]) for r in out.values())
+        return out | {"target_per_second": TARGET, "ok": worst >= TARGET}
+    finally:
+        for service in ("dynamodb", "ses"):
+            aws.client(service).meta.events.unregister("before-send", unique_id="bench-notify-stub")
+        os.environ.clear()
+        os.environ.update(saved)
+        settings.cache_clear()
+        aws.reset()
+
+
 def _render() -> dict[str, Any]:
     from keel.notifications import render
 
@@ -208,6 +409,8 @@ def run() -> dict[str, Any]:
     logging.disable(logging.INFO)
     moto_stack = importlib.import_module("tests.support.stack").moto_stack
     out: dict[str, Any] = {"recipients": USERS}
+    if os.environ.get("BENCH_NOTIFY_STUB_ONLY"):
+        return {"worker_stubbed": _stubbed()}
     with moto_stack() as stack:
         _seed("ten_bench_notify", USERS)
         out["enqueue_in_app"] = _bulk(stack, "ten_bench_notify", "in_app", 0, USERS)
@@ -218,6 +421,7 @@ def run() -> dict[str, Any]:
         out["worker_in_app"] = _bulk(
             stack, "ten_bench_notify", "in_app", SAMPLE_BATCHES, SAMPLE_BATCHES * 100
         )
+    out["worker_stubbed"] = _stubbed()
     out["render"] = _render()
     return out
 

@@ -183,3 +183,49 @@ def test_a_batch_worker_dying_mid_batch_notifies_each_recipient_once(api: Api) -
             h["notification_id"] for h in history if h["user_id"] == who.user_id
         ]
         assert store.unread(who.user_id) == 1  # counted once
+
+
+def test_the_batch_worker_makes_six_dynamodb_calls_per_in_app_recipient(api: Api) -> None:
+    """Per recipient: the marker and notification (one transaction), the claim, one BatchGetItem
+    (user, preferences, tenant, channel settings), the quota, the inbox entry, the hop with the
+    final status (one write); per message: the send. Pinned: the worker's throughput is its calls."""
+    from keel.notifications import repo as notify
+    from tests.support.calls import dynamodb_calls
+
+    boss = tenant_admin(api, super_admin(api))
+    people = _seed_users(boss.tenant_id, 5)
+    drain(api)
+    sent = api.post(
+        "/notifications/bulk",
+        {"audience": {"kind": "all"}, "channels": ["in_app"], "subject": "S", "body": "B"},
+        token=boss.token,
+    )
+    assert sent.status == 202, sent.text
+    pipeline = Pipeline(api.stack)
+    pipeline.relay()
+    while pipeline.work("NotifyQueue", "functions/workers/notifier/")[0]:
+        pass
+    with dynamodb_calls() as calls:
+        assert pipeline.work("NotifyBatchQueue", "functions/workers/notify_batches/")[0] == 1
+    recipients = calls.count("BatchGetItem")
+    assert recipients >= len(people)
+    assert calls.count("GetItem") == 1  # the send
+    assert len(calls) == 1 + 6 * recipients, calls
+    assert calls[1:7] == [
+        "TransactWriteItems",  # marker + notification
+        "UpdateItem",  # claim
+        "BatchGetItem",  # user, preferences, tenant, channel settings
+        "TransactWriteItems",  # quota
+        "TransactWriteItems",  # inbox entry + unread
+        "UpdateItem",  # hop + final status, claim released
+    ]
+    store = notify.for_tenant(boss.tenant_id)
+    assert all(store.unread(p.user_id) == 1 for p in people)
+    delivered = [
+        n
+        for n in store.history(50, None, status=None, channel=None, user_id=None)[0]
+        if n.get("source", "").startswith("bulk:")
+    ]
+    assert delivered
+    assert {n["status"] for n in delivered} == {"delivered"}
+    assert all("lease_until" not in n for n in delivered)

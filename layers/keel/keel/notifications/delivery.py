@@ -75,11 +75,16 @@ class Delivery:
         self.repo = repo.for_tenant(tenant_id)
         self.n = notification
         self.id = notification["notification_id"]
-        self.user = (
-            users.for_tenant(tenant_id).get(notification["user_id"]) if notification.get("user_id") else None
+        user_id = notification.get("user_id")
+        user_key = users.for_tenant(tenant_id).key(user_id) if user_id else None
+        tenant_key = tenants.for_tenant(tenant_id).key
+        found, prefs, self.configs = self.repo.delivery_reads(
+            [k for k in (user_key, tenant_key) if k], user_id, list(notification["channels"])
         )
-        self.prefs = self.repo.preferences(self.user.user_id) if self.user else {}
-        tenant = tenants.for_tenant(tenant_id).get()
+        raw_user = found.get(user_key) if user_key else None
+        self.user = users.from_item(raw_user) if raw_user and raw_user.get("entity") == "user" else None
+        self.prefs = prefs if self.user else {}
+        tenant = tenants.from_item(found[tenant_key]) if tenant_key in found else None
         self.context = {
             "user": render.user_context(self.user, notification.get("email"), notification.get("phone")),
             "tenant": {
@@ -132,7 +137,7 @@ class Delivery:
         return title, text, html
 
     def attempt(self, channel: str) -> dict[str, Any]:  # noqa: PLR0911 - one return per reason
-        config = self.repo.channel(channel) or {}
+        config = self.configs.get(channel) or {}
         category = self.n.get("category", Category.ALERTS)
         if not config.get("enabled", channel in DEFAULT_ON):
             return self._hop(
@@ -231,7 +236,8 @@ class Delivery:
                 self.repo.release(self.id, Status.DEFERRED.value, due=clock.iso(ends))
                 return Status.DEFERRED.value
         hops = self.n.get("hops") or {}
-        for channel in self.n["channels"]:
+        channels = list(self.n["channels"])
+        for i, channel in enumerate(channels):
             done = hops.get(channel)
             if done and done["status"] in {Status.SENT, Status.DELIVERED}:
                 self.repo.release(self.id, done["status"])
@@ -243,7 +249,13 @@ class Delivery:
             except RetryLater:
                 self.repo.release(self.id, Status.QUEUED.value)
                 raise
-            self.repo.set_hop(self.id, channel, hop, status=Status.SENDING.value)
+            done_now = hop["status"] in {Status.SENT, Status.DELIVERED}
+            last = i == len(channels) - 1
+            if done_now or last:  # the hop and the final status in one write (the claim ends)
+                final = hop["status"] if done_now else Status.FAILED.value
+                self.repo.set_hop(self.id, channel, hop, status=final, final=True)
+            else:
+                self.repo.set_hop(self.id, channel, hop, status=Status.SENDING.value)
             logger.info(
                 "notification hop",
                 extra={
@@ -253,9 +265,10 @@ class Delivery:
                     "code": hop.get("error"),
                 },
             )
-            if hop["status"] in {Status.SENT, Status.DELIVERED}:
-                self.repo.release(self.id, hop["status"])
+            if done_now:
                 return str(hop["status"])
+            if last:
+                return Status.FAILED.value
         self.repo.release(self.id, Status.FAILED.value)
         return Status.FAILED.value
 

@@ -36,6 +36,23 @@ class NotifyRepo:
         item = table.get(self.pk, keys.notify_channel_sk(channel))
         return _strip(item) if item else None
 
+    def delivery_reads(
+        self, others: list[tuple[str, str]], user_id: str | None, channels: list[str]
+    ) -> tuple[dict[tuple[str, str], dict[str, Any]], dict[str, Any], dict[str, dict[str, Any]]]:
+        """What a delivery reads, in one BatchGetItem: other areas' items by the keys their repos
+        give (the user, the tenant; raw), the user's preferences, the channels' settings."""
+        wanted = list(others) + [(self.pk, keys.notify_channel_sk(c)) for c in channels]
+        if user_id:
+            wanted.append((self.pk, keys.notify_prefs_sk(user_id)))
+        found = {(i["PK"], i["SK"]): i for i in table.batch_get(wanted)}
+        prefs = found.get((self.pk, keys.notify_prefs_sk(user_id))) if user_id else None
+        configs = {
+            c: _strip(found[(self.pk, keys.notify_channel_sk(c))])
+            for c in channels
+            if (self.pk, keys.notify_channel_sk(c)) in found
+        }
+        return {k: found[k] for k in others if k in found}, _strip(prefs) if prefs else {}, configs
+
     def channels(self) -> list[dict[str, Any]]:
         return [_strip(i) for i in table.query_all(self.pk, sk_prefix=keys.NOTIFY_CHANNEL_SK_PREFIX)]
 
@@ -296,12 +313,16 @@ class NotifyRepo:
             return None
         return _strip(item)
 
-    def set_hop(self, notification_id: str, channel: str, hop: dict[str, Any], *, status: str) -> None:
-        """Records a hop and the notification's current status (while it holds the claim)."""
+    def set_hop(
+        self, notification_id: str, channel: str, hop: dict[str, Any], *, status: str, final: bool = False
+    ) -> None:
+        """Records a hop and the notification's current status (while it holds the claim); `final`:
+        the status is the last one, the claim ends in the same write (as `release`)."""
         table.update(
             self.pk,
             keys.notification_sk(notification_id),
-            "SET hops.#ch = :hop, #st = :st, current_channel = :ch, updated_at = :now",
+            "SET hops.#ch = :hop, #st = :st, current_channel = :ch, updated_at = :now"
+            + (" REMOVE lease_until" if final else ""),
             names={"#ch": channel, "#st": "status"},
             values={":hop": hop, ":st": status, ":ch": channel, ":now": clock.iso()},
         )
