@@ -191,6 +191,15 @@ def subscriptions_page(
     return [Subscription.model_validate(_clean(i)) for i in page.items], page.next_cursor
 
 
+def _put_unless_changed(tx: Tx, item: dict[str, Any], attribute: str, previous: Any) -> None:
+    """Creates the item, or replaces it while `attribute` still holds `previous` (optimistic lock)."""
+    conflict = KeelError(ErrorCode.SAAS_011, "Concurrent change")
+    if previous is None:
+        tx.put(item, condition="attribute_not_exists(PK)", on_fail=conflict)
+    else:
+        tx.put(item, condition=f"{attribute} = :prev", values={":prev": previous}, on_fail=conflict)
+
+
 class BillingRepo:
     """One tenant's payments, invoices, refunds, subscription and billing events."""
 
@@ -222,19 +231,7 @@ class BillingRepo:
             else 0,
             **payment.model_dump(mode="json", exclude={"decline"}),
         }
-        if previous_version is None:
-            tx.put(
-                item,
-                condition="attribute_not_exists(PK)",
-                on_fail=KeelError(ErrorCode.SAAS_011, "Concurrent change"),
-            )
-        else:
-            tx.put(
-                item,
-                condition="version = :prev",
-                values={":prev": previous_version},
-                on_fail=KeelError(ErrorCode.SAAS_011, "Concurrent change"),
-            )
+        _put_unless_changed(tx, item, "version", previous_version)
 
     def payments_page(
         self, limit: int, cursor: str | None, filters: dict[str, str]
@@ -333,19 +330,7 @@ class BillingRepo:
             "GSI1SK": keys.created_sk(invoice.created_at, invoice.invoice_id),
             **invoice.model_dump(mode="json"),
         }
-        if previous_updated_at is None:
-            tx.put(
-                item,
-                condition="attribute_not_exists(PK)",
-                on_fail=KeelError(ErrorCode.SAAS_011, "Concurrent change"),
-            )
-        else:
-            tx.put(
-                item,
-                condition="updated_at = :prev",
-                values={":prev": previous_updated_at},
-                on_fail=KeelError(ErrorCode.SAAS_011, "Concurrent change"),
-            )
+        _put_unless_changed(tx, item, "updated_at", previous_updated_at)
 
     def invoices_page(
         self, limit: int, cursor: str | None, status: str | None
