@@ -9,7 +9,7 @@ from tests.support.mail import mailed_token
 from tests.support.pipeline import Pipeline
 
 
-def test_one_welcome_mail_costs_five_aws_calls(api: Api) -> None:
+def test_one_welcome_mail_costs_six_aws_calls(api: Api) -> None:
     root = super_admin(api)
     reply = api.post(
         "/tenants",
@@ -26,6 +26,14 @@ def test_one_welcome_mail_costs_five_aws_calls(api: Api) -> None:
         )
     handled, result = pipe.mail()
     assert (handled, result) == (1, {"batchItemFailures": []})
-    # idempotency in-progress, user + link pointer, link + audit, the mail, idempotency done
-    assert calls == ["PutItem", "BatchGetItem", "TransactWriteItems", "SendEmail", "UpdateItem"]
+    # idempotency in-progress, user + link pointer, link + audit, the tenant's and the platform's
+    # `system.activation` templates (none: the built-in text), the mail, idempotency done
+    assert calls == [
+        "PutItem",
+        "BatchGetItem",
+        "TransactWriteItems",
+        "BatchGetItem",
+        "SendEmail",
+        "UpdateItem",
+    ]
     assert mailed_token(api, "c@calls.example.com")

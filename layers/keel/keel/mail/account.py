@@ -6,9 +6,10 @@ from __future__ import annotations
 from keel.core import clock
 from keel.core.config import settings
 from keel.core.observability import logger
+from keel.core.ses import Mail, send
 from keel.identity import links, mfa, repo
 from keel.identity.tokens import code_digest
-from keel.mail.sender import Mail, send
+from keel.notifications import render, system_mail
 from keel.store.outbox import DomainEvent
 from keel.users import repo as users
 from keel.users.models import User, UserStatus
@@ -43,18 +44,21 @@ def send_activation(tenant_id: str, user_id: str, *, subject: str, intro: str = 
     user, token = _link(tenant_id, user_id, links.ACTIVATION, ttl, "user.activation_sent")
     if user is None:
         return
+    link = f"{settings().public_base_url}/activate?token={token}"
+    built_in = Mail(
+        to=user.email,
+        subject=subject,
+        text=(
+            f"Hello {user.name},\n\n{intro}"
+            "Activate your account and choose your password here (the link works once and expires "
+            f"in {ttl // 86400} days):\n\n"
+            f"{link}\n\n"
+            "Through the API: POST /auth/activate with the token and your new password.\n"
+        ),
+    )
+    values = {"link": link, "expires_days": str(ttl // 86400), "intro": intro.strip()}
     send(
-        Mail(
-            to=user.email,
-            subject=subject,
-            text=(
-                f"Hello {user.name},\n\n{intro}"
-                "Activate your account and choose your password here (the link works once and expires "
-                f"in {ttl // 86400} days):\n\n"
-                f"{settings().public_base_url}/activate?token={token}\n\n"
-                "Through the API: POST /auth/activate with the token and your new password.\n"
-            ),
-        )
+        system_mail.styled(tenant_id, "system.activation", built_in, user=render.user_context(user), **values)
     )
     logger.info("activation mail sent", extra={"user_id": user_id, "tenant_id": tenant_id})
 
@@ -69,17 +73,22 @@ def password_reset(event: DomainEvent) -> None:
     )
     if user is None:
         return
+    link = f"{settings().public_base_url}/reset-password?token={token}"
+    built_in = Mail(
+        to=user.email,
+        subject="Reset your Keel password",
+        text=(
+            "Someone (hopefully you) asked to reset the password of this account.\n"
+            "Choose a new password here (the link works once and expires in 1 hour):\n\n"
+            f"{link}\n\n"
+            "Through the API: POST /auth/password/reset with the token and your new password.\n"
+            "If you did not ask for this, ignore this e-mail: your password stays as it is.\n"
+        ),
+    )
+    tenant_id = event.data["tenant_id"]
     send(
-        Mail(
-            to=user.email,
-            subject="Reset your Keel password",
-            text=(
-                "Someone (hopefully you) asked to reset the password of this account.\n"
-                "Choose a new password here (the link works once and expires in 1 hour):\n\n"
-                f"{settings().public_base_url}/reset-password?token={token}\n\n"
-                "Through the API: POST /auth/password/reset with the token and your new password.\n"
-                "If you did not ask for this, ignore this e-mail: your password stays as it is.\n"
-            ),
+        system_mail.styled(
+            tenant_id, "system.password_reset", built_in, user=render.user_context(user), link=link
         )
     )
     logger.info("password reset mail sent", extra={"user_id": event.data["user_id"]})
@@ -100,11 +109,15 @@ def two_factor_code(event: DomainEvent) -> None:
     if not repo.set_code(event.data["pk"], event.data["sk"], code_digest(code), expires):
         logger.info("2fa code not needed any more", extra={"user_id": user.user_id})
         return
+    built_in = Mail(
+        to=user.email,
+        subject="Your Keel verification code",
+        text=f"Your verification code is {code}. It expires in 10 minutes.\n",
+    )
+    tenant_id = event.data["tenant_id"]
     send(
-        Mail(
-            to=user.email,
-            subject="Your Keel verification code",
-            text=f"Your verification code is {code}. It expires in 10 minutes.\n",
+        system_mail.styled(
+            tenant_id, "system.two_factor_code", built_in, user=render.user_context(user), code=code
         )
     )
     logger.info("2fa code mail sent", extra={"user_id": user.user_id})
@@ -114,10 +127,10 @@ def password_changed(event: DomainEvent) -> None:
     user = users.for_tenant(event.data["tenant_id"]).get(event.data["user_id"])
     if user is None:
         return
-    send(
-        Mail(
-            to=user.email,
-            subject="Your Keel password was changed",
-            text="The password of your account was just changed. If this was not you, reset it now.\n",
-        )
+    built_in = Mail(
+        to=user.email,
+        subject="Your Keel password was changed",
+        text="The password of your account was just changed. If this was not you, reset it now.\n",
     )
+    tenant_id = event.data["tenant_id"]
+    send(system_mail.styled(tenant_id, "system.password_changed", built_in, user=render.user_context(user)))

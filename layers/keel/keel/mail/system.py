@@ -7,9 +7,10 @@ from collections.abc import Callable
 from keel.core import clock
 from keel.core.config import settings
 from keel.core.observability import logger
+from keel.core.ses import Mail, send
 from keel.identity import links
 from keel.mail import account as identity_mail
-from keel.mail.sender import Mail, send
+from keel.notifications import render, system_mail
 from keel.store.outbox import DomainEvent
 from keel.users import repo as users
 
@@ -54,15 +55,20 @@ def verify_new_email(event: DomainEvent) -> None:
         action="user.email_change_sent",
         pointer=pointer,
     )
+    link = f"{settings().public_base_url}/confirm-email?token={token}"
+    built_in = Mail(
+        to=user.pending_email,
+        subject="Confirm your new e-mail address",
+        text=(
+            f"Hello {user.name},\n\nConfirm this address as your new login e-mail (the link expires in "
+            f"24 hours):\n\n{link}\n\n"
+            "Through the API: POST /users/email-change/confirm with the token.\n"
+        ),
+    )
+    values = {"link": link, "new_email": user.pending_email}
     send(
-        Mail(
-            to=user.pending_email,
-            subject="Confirm your new e-mail address",
-            text=(
-                f"Hello {user.name},\n\nConfirm this address as your new login e-mail (the link expires in "
-                f"24 hours):\n\n{settings().public_base_url}/confirm-email?token={token}\n\n"
-                "Through the API: POST /users/email-change/confirm with the token.\n"
-            ),
+        system_mail.styled(
+            tenant_id, "system.email_change", built_in, user=render.user_context(user), **values
         )
     )
 
@@ -84,19 +90,30 @@ def send_invitation(event: DomainEvent) -> None:
         ttl_seconds=ttl,
         action="invitation.sent",
     )
-    send(
-        Mail(
-            to=invitation.email,
-            subject=f"You are invited to {event.data.get('tenant_name') or 'Keel'}",
-            text=(
-                f"Hello {invitation.name or ''},\n\nYou are invited to join "
-                f"{event.data.get('tenant_name') or 'your organisation'} as {invitation.role}.\n"
-                f"Accept and choose your password here (expires {invitation.ends_at}):\n\n"
-                f"{settings().public_base_url}/invitations/accept?token={token}\n\n"
-                "Through the API: POST /invitations/accept with the token and your password.\n"
-            ),
-        )
+    link = f"{settings().public_base_url}/invitations/accept?token={token}"
+    built_in = Mail(
+        to=invitation.email,
+        subject=f"You are invited to {event.data.get('tenant_name') or 'Keel'}",
+        text=(
+            f"Hello {invitation.name or ''},\n\nYou are invited to join "
+            f"{event.data.get('tenant_name') or 'your organisation'} as {invitation.role}.\n"
+            f"Accept and choose your password here (expires {invitation.ends_at}):\n\n"
+            f"{link}\n\n"
+            "Through the API: POST /invitations/accept with the token and your password.\n"
+        ),
     )
+    first, _, last = (invitation.name or "").partition(" ")
+    invitee = {
+        "user_id": invitation.user_id,
+        "name": invitation.name or "",
+        "firstName": first,
+        "lastName": last,
+        "email": invitation.email,
+        "phone": "",
+        "role": invitation.role,
+    }
+    values = {"link": link, "expires_at": str(invitation.ends_at), "role": invitation.role}
+    send(system_mail.styled(tenant_id, "system.invitation", built_in, user=invitee, **values))
     logger.info("invitation mail sent", extra={"invitation_id": invitation_id, "tenant_id": tenant_id})
 
 

@@ -10,7 +10,7 @@ from keel.core.errors import ErrorCode, KeelError, invalid
 from keel.core.pagination import Page
 from keel.core.permissions import Permission
 from keel.core.principal import Principal
-from keel.notifications import providers, render, repo, rules, secrets
+from keel.notifications import providers, render, repo, rules, secrets, system_mail
 from keel.notifications.models import (
     Channel,
     ChannelOut,
@@ -204,7 +204,9 @@ def _status(scoped: str, channel: Channel) -> ChannelStatus:
 # templates -----------------------------------------------------------------------------------
 
 
-def _check_template(channel: str, subject: str | None, body: str) -> None:
+def _check_template(name: str | None, channel: str, subject: str | None, body: str) -> None:
+    if name and system_mail.check(name, channel, subject, body):  # system.*: its own variables
+        return
     render.check(subject, field="subject")
     render.check(body, field="body", html=channel == Channel.EMAIL)
 
@@ -220,7 +222,7 @@ def list_templates(
 def create_template(principal: Principal, tenant_id: str | None, body: TemplateIn) -> TemplateOut:
     principal.require(Permission.NOTIFICATIONS_MANAGE)
     scoped = principal.tenant_scope(tenant_id)
-    _check_template(body.channel, body.subject, body.body)
+    _check_template(body.name, body.channel, body.subject, body.body)
     now = clock.iso()
     template = TemplateOut(**body.model_dump(), template_id=ids.new_id("tpl"), created_at=now, updated_at=now)
     change = Change(principal)
@@ -247,7 +249,7 @@ def update_template(
     if not changes:
         return current
     merged = current.model_copy(update={**changes, "updated_at": clock.iso()})
-    _check_template(merged.channel, merged.subject, merged.body)
+    _check_template(merged.name, merged.channel, merged.subject, merged.body)
     change = Change(principal)
     store.update_template(
         change.tx, current.model_dump(mode="json"), {**changes, "updated_at": merged.updated_at}
@@ -280,10 +282,12 @@ def delete_template(principal: Principal, tenant_id: str | None, template_id: st
     change.commit()
 
 
-def _preview(channel: str, subject: str | None, body: str, data: dict[str, Any]) -> Preview:
+def _preview(
+    channel: str, subject: str | None, body: str, data: dict[str, Any], values: dict[str, Any] | None = None
+) -> Preview:
     context = {
         k: {**v, **(data.get(k) or {})} if isinstance(v, dict) else v for k, v in render.SAMPLE.items()
-    }
+    } | (values or {})
     html = channel == Channel.EMAIL
     title = render.render(subject, context, field="subject") if subject else None
     text = render.render(body, context, field="body", html=html)
@@ -303,8 +307,9 @@ def preview_template(principal: Principal, tenant_id: str | None, body: PreviewR
         assert body.channel is not None
         assert body.body is not None
         channel, subject, text = body.channel, body.subject, body.body
-        _check_template(channel, subject, text)
-    return _preview(channel, subject, text, body.data)
+        _check_template(None, channel, subject, text)
+        return _preview(channel, subject, text, body.data)
+    return _preview(channel, subject, text, body.data, system_mail.sample(saved["name"]))
 
 
 # rules ---------------------------------------------------------------------------------------

@@ -116,7 +116,7 @@ def twilio_reachable(credentials: dict[str, str]) -> bool:
 def send_email(to: str, subject: str, text: str, html: str | None, sender: str | None) -> Outcome:
     from botocore.exceptions import ClientError, EndpointConnectionError
 
-    from keel.mail.sender import Mail, send
+    from keel.core.ses import Mail, send
 
     try:
         message_id = send(Mail(to=to, subject=subject, text=text, html=html, source=sender, feedback=True))

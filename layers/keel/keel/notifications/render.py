@@ -41,10 +41,13 @@ def _error(field: str, exc: Exception) -> KeelError:
     return invalid(field, f"Template error: {message}")
 
 
-def check(source: str | None, *, field: str, html: bool = False) -> None:
-    """Parses `source` and checks every variable against what the contexts offer (422 naming it)."""
+def check(source: str | None, *, field: str, html: bool = False, roots: frozenset[str] = ROOTS) -> set[str]:
+    """Parses `source` and checks every variable against what the contexts offer (422 naming it).
+
+    `roots` narrows or widens the variables (system mail adds its `link` or `code`, which are plain
+    values); returns the roots used."""
     if not source:
-        return
+        return set()
     from liquid.exceptions import LiquidError
 
     try:
@@ -53,12 +56,17 @@ def check(source: str | None, *, field: str, html: bool = False) -> None:
     except LiquidError as exc:
         raise _error(field, exc) from exc
     for root, uses in analysis.variables.items():
-        if root not in ROOTS:
-            raise invalid(field, f"Unknown template variable {root!r}: use user, tenant, event or data")
+        if root not in roots:
+            offered = "user, tenant, event or data" if roots == ROOTS else ", ".join(sorted(roots))
+            raise invalid(field, f"Unknown template variable {root!r}: use {offered}")
         for use in uses:
             segments = [str(s) for s in use.segments]
             if root in OPEN_ROOTS or len(segments) < 2:
                 continue
+            if root not in {"user", "tenant"}:
+                raise invalid(
+                    field, f"Unknown template variable {'.'.join(segments[:2])!r}: {root} has no fields"
+                )
             allowed = USER_FIELDS if root == "user" else TENANT_FIELDS
             if segments[1] not in allowed:
                 raise invalid(
@@ -66,6 +74,7 @@ def check(source: str | None, *, field: str, html: bool = False) -> None:
                     f"Unknown template variable {'.'.join(segments[:2])!r}: {root} has "
                     + ", ".join(sorted(allowed)),
                 )
+    return set(analysis.variables)
 
 
 def render(source: str, context: dict[str, Any], *, field: str = "body", html: bool = False) -> str:

@@ -567,3 +567,19 @@ def due(now: str, limit: int = 200) -> list[dict[str, Any]]:
     """Scheduled sends and deferred notifications whose time has come (any tenant)."""
     page = table.query(keys.NOTIFY_DUE_INDEX_PK, index="GSI2", sk_between=("0", now + "~"), limit=limit)
     return page.items
+
+
+# system mail templates (mailtpl) -------------------------------------------------------------
+
+
+def system_template(tenant_id: str, name: str) -> dict[str, Any] | None:
+    """The e-mail template `name` (English) of the tenant, else the platform's: one BatchGetItem."""
+    from keel.core.principal import PLATFORM_TENANT
+
+    sk = keys.notify_template_sk(name, "email", "en")
+    owners = list(dict.fromkeys((tenant_id, PLATFORM_TENANT)))
+    found = {i["PK"]: i for i in table.batch_get([(keys.tenant_pk(t), sk) for t in owners])}
+    for owner in owners:
+        if keys.tenant_pk(owner) in found:
+            return _strip(found[keys.tenant_pk(owner)])
+    return None

@@ -1,4 +1,4 @@
-"""Sending one e-mail through SES. Bodies are never logged."""
+"""Sending one e-mail through SES (system mail and notifications alike). Bodies are never logged."""
 
 from __future__ import annotations
 

@@ -1,0 +1,115 @@
+"""System mail an operator restyles: a reserved e-mail template per system mail.
+
+A tenant admin saves `system.activation`, `system.password_reset`... with create_template (channel
+email, the same Liquid engine, strict variables and HTML escaping as every template); the platform's
+applies to every tenant without its own. The mailer renders it instead of its built-in text. Besides
+`user` and `tenant` each mail offers plain values (its `link` or `code`), and a template that does
+not use the value its mail exists for is refused at save time: a restyled reset mail still resets.
+A stored template that fails to render (or hides the link) never stops the mail: the built-in text
+goes out and the failure is logged (never the body, link or code).
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from typing import Any
+
+from keel.core.errors import KeelError, invalid
+from keel.core.observability import logger
+from keel.core.ses import Mail
+from keel.notifications import render, repo
+
+PREFIX = "system."
+
+
+@dataclass(frozen=True)
+class SystemMail:
+    required: str | None  # the value the mail exists for: the template must use it
+    values: dict[str, str]  # its plain variables besides user and tenant, with preview samples
+
+
+SYSTEM_MAILS: dict[str, SystemMail] = {
+    "system.activation": SystemMail(
+        "link",
+        {"link": "https://app.example.com/activate?token=sample", "expires_days": "7", "intro": ""},
+    ),
+    "system.invitation": SystemMail(
+        "link",
+        {
+            "link": "https://app.example.com/invitations/accept?token=sample",
+            "expires_at": "2030-01-08T00:00:00Z",
+            "role": "pharmacist",
+        },
+    ),
+    "system.password_reset": SystemMail(
+        "link", {"link": "https://app.example.com/reset-password?token=sample"}
+    ),
+    "system.email_change": SystemMail(
+        "link",
+        {"link": "https://app.example.com/confirm-email?token=sample", "new_email": "new@example.com"},
+    ),
+    "system.two_factor_code": SystemMail("code", {"code": "123456"}),
+    "system.password_changed": SystemMail(None, {}),
+}
+
+
+def _roots(spec: SystemMail) -> frozenset[str]:
+    return frozenset({"user", "tenant", *spec.values})
+
+
+def check(name: str, channel: str, subject: str | None, body: str) -> bool:
+    """Save-time rules of a reserved name (422 naming the field). False for any other name."""
+    if not name.startswith(PREFIX):
+        return False
+    spec = SYSTEM_MAILS.get(name)
+    if spec is None:
+        raise invalid("name", f"Unknown system template {name!r}: one of " + ", ".join(sorted(SYSTEM_MAILS)))
+    if channel != "email":
+        raise invalid("channel", "System templates are e-mail templates")
+    render.check(subject, field="subject", roots=_roots(spec))
+    used = render.check(body, field="body", html=True, roots=_roots(spec))
+    if spec.required and spec.required not in used:
+        raise invalid("body", f"A {name} template must use {{{{ {spec.required} }}}}")
+    return True
+
+
+def sample(name: str) -> dict[str, Any]:
+    """Preview values of a system template's own variables."""
+    spec = SYSTEM_MAILS.get(name)
+    return dict(spec.values) if spec else {}
+
+
+def styled(tenant_id: str, name: str, built_in: Mail, *, user: dict[str, Any], **values: str) -> Mail:
+    """The tenant's (else the platform's) template `name` rendered for this mail, else `built_in`."""
+    spec = SYSTEM_MAILS[name]
+    try:
+        template = repo.system_template(tenant_id, name)
+        if template is None:
+            return built_in
+        from keel.tenants import repo as tenants
+
+        tenant = tenants.for_tenant(tenant_id).get()
+        context = {
+            "user": user,
+            "tenant": {
+                "tenant_id": tenant_id,
+                "name": tenant.name if tenant else "",
+                "plan": tenant.plan if tenant else "",
+            },
+            **{k: values.get(k, "") for k in spec.values},
+        }
+        text = render.render(template["body"], context)
+        body = render.render(template["body"], context, html=True)
+        subject = template.get("subject")
+        title = render.render(subject, context, field="subject").strip() if subject else built_in.subject
+        if spec.required and html.escape(values[spec.required]) not in body:
+            raise invalid("body", f"The rendered mail does not show its {spec.required}")
+    except Exception as exc:  # a broken template never stops the mail
+        reason = exc.message if isinstance(exc, KeelError) else type(exc).__name__
+        logger.warning(
+            "system template not used: built-in text sent",
+            extra={"template": name, "tenant_id": tenant_id, "reason": reason},
+        )
+        return built_in
+    return Mail(to=built_in.to, subject=title or built_in.subject, text=text, html=body)

@@ -1,0 +1,111 @@
+"""System mail through the notification templates: a tenant's (or the platform's) reserved
+`system.*` e-mail template restyles it; absent or broken, the built-in text goes out."""
+
+from __future__ import annotations
+
+from tests.support.actors import login, super_admin, tenant_admin
+from tests.support.http import Api
+from tests.support.mail import last_mail_to, mailed_token
+from tests.support.pipeline import Pipeline
+
+RESET = {
+    "name": "system.password_reset",
+    "channel": "email",
+    "subject": "{{ tenant.name }}: your new password",
+    "body": '<p>Hi {{ user.firstName }} of {{ tenant.name }}</p><a href="{{ link }}">Reset</a>',
+}
+
+
+def _reset_mail(api: Api, email: str):  # type: ignore[no-untyped-def]
+    assert api.post("/auth/password/forgot", {"email": email}).status == 202
+    Pipeline(api.stack).run()
+    return last_mail_to(api, email)
+
+
+def test_a_tenants_reset_template_restyles_its_mail_and_the_link_still_works(api: Api) -> None:
+    root = super_admin(api)
+    boss = tenant_admin(api, root)
+    other = tenant_admin(api, root, name="Beta Pharmacy", email="boss@beta.example.com")
+    saved = api.post("/notifications/templates", RESET, token=boss.token)
+    assert saved.status == 201, saved.text
+
+    mail = _reset_mail(api, boss.email)
+    assert mail.subject == "Acme Pharmacy: your new password"
+    assert "<p>Hi Boss of Acme Pharmacy</p>" in mail.body
+    assert "Someone (hopefully you)" not in mail.body
+    token = mailed_token(api, boss.email)
+    reset = api.post("/auth/password/reset", {"token": token, "new_password": "An0ther-Long-Passw0rd!"})
+    assert reset.status in {200, 204}, reset.text
+    assert login(api, boss.email, "An0ther-Long-Passw0rd!").user_id == boss.user_id
+
+    # another tenant's override is not used: Beta gets the built-in text
+    theirs = _reset_mail(api, other.email)
+    assert theirs.subject == "Reset your Keel password"
+    assert "Someone (hopefully you)" in theirs.body
+    assert "Acme" not in theirs.body
+
+
+def test_without_a_template_the_built_in_text_goes_out(api: Api) -> None:
+    boss = tenant_admin(api, super_admin(api))
+    mail = _reset_mail(api, boss.email)
+    assert mail.subject == "Reset your Keel password"
+    assert "Someone (hopefully you)" in mail.body
+    assert mailed_token(api, boss.email)
+
+
+def test_the_platforms_template_applies_to_tenants_without_their_own(api: Api) -> None:
+    root = super_admin(api)
+    boss = tenant_admin(api, root)
+    platform = {**RESET, "subject": "Keel platform reset", "body": "Platform style: {{ link }}"}
+    assert api.post("/notifications/templates", platform, token=root.token).status == 201
+    mail = _reset_mail(api, boss.email)
+    assert mail.subject == "Keel platform reset"
+    assert mail.body.startswith("Platform style: ")
+    assert mailed_token(api, boss.email)
+    own = {**RESET, "subject": "Acme's own", "body": "Acme: {{ link }}"}
+    assert api.post("/notifications/templates", own, token=boss.token).status == 201
+    assert _reset_mail(api, boss.email).subject == "Acme's own"  # the tenant's wins
+
+
+def test_a_system_template_without_its_link_or_with_unknown_variables_is_refused(api: Api) -> None:
+    boss = tenant_admin(api, super_admin(api))
+    before = api.stack.scan()
+    cases = [
+        ({**RESET, "body": "Reset your password on our site."}, "body", "{{ link }}"),
+        ({**RESET, "name": "system.two_factor_code", "body": "Your code: {{ link }}"}, "body", "'link'"),
+        ({**RESET, "name": "system.two_factor_code", "body": "Welcome"}, "body", "{{ code }}"),
+        ({**RESET, "body": "{{ link }} {{ data.x }}"}, "body", "'data'"),
+        ({**RESET, "body": "{{ link.host }}"}, "body", "link.host"),
+        ({**RESET, "subject": "{{ code }}"}, "subject", "'code'"),
+        ({**RESET, "channel": "sms"}, "channel", "e-mail"),
+        ({**RESET, "name": "system.nope"}, "name", "system.password_reset"),
+    ]
+    for body, field, says in cases:
+        reply = api.post("/notifications/templates", body, token=boss.token)
+        assert (reply.status, reply.code) == (422, "API_007"), (body, reply.text)
+        assert reply.json["error"]["details"][0]["field"] == field, reply.text
+        assert says in reply.text, reply.text
+    assert api.stack.scan() == before
+
+    saved = api.post("/notifications/templates", RESET, token=boss.token).json
+    dropped = api.patch(
+        f"/notifications/templates/{saved['template_id']}", {"body": "No link here"}, token=boss.token
+    )
+    assert (dropped.status, dropped.json["error"]["details"][0]["field"]) == (422, "body")
+    preview = api.post(
+        "/notifications/templates/preview", {"template_id": saved["template_id"]}, token=boss.token
+    )
+    assert preview.status == 200, preview.text
+    assert "reset-password?token=sample" in preview.json["body"]
+
+
+def test_a_template_that_fails_or_hides_the_link_at_send_time_falls_back_to_the_built_in_text(
+    api: Api,
+) -> None:
+    boss = tenant_admin(api, super_admin(api))
+    hidden = {**RESET, "body": "{% if false %}{{ link }}{% endif %}Nothing to click"}
+    assert api.post("/notifications/templates", hidden, token=boss.token).status == 201
+    mail = _reset_mail(api, boss.email)
+    assert mail.subject == "Reset your Keel password"
+    assert "Someone (hopefully you)" in mail.body
+    assert mailed_token(api, boss.email)
