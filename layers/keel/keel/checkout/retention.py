@@ -1,13 +1,13 @@
-"""Buyers' contact data is kept for a while after the workshop, then erased (a daily schedule).
+"""Buyers' contact data is kept for a while after the workshop, then erased (a daily schedule);
+`erase_buyer_item` is the one erasure of it, also used by the privacy area's data requests
+(`keel/checkout/buyers.py` finds one buyer's items by e-mail).
 
-Buyers have no account: a hold and its registration carry the name, e-mail and phone the buyer
-typed, nothing ties them to a user, and the privacy area's export and erasure work per user. So
-instead of matching e-mail addresses, a retention rule: `BUYER_DATA_RETENTION_DAYS` (90) after an
-event's date, its registrations and holds lose `first_name`, `last_name`, `email` and `phone`
-(quantities, amounts, statuses and ids stay, so the ledger, the audit and the accounts still add
-up), each item marked `buyer_data_erased_at`, in transactions of at most 90 items; the last one takes
-the event off the retention index (GSI1 `CHECKOUT#EVENTS_BY_DATE`) with its audit record. A run
-stopped half-way is finished by the next one (removing what is gone already changes nothing).
+Retention: `BUYER_DATA_RETENTION_DAYS` (90) after an event's date, its registrations and holds lose
+`first_name`, `last_name`, `email` and `phone` (quantities, amounts, statuses and ids stay, so the
+ledger, the audit and the accounts still add up), each item marked `buyer_data_erased_at` and taken
+off the buyer index, in transactions of at most 90 items; the last one takes the event off the
+retention index (GSI1 `CHECKOUT#EVENTS_BY_DATE`) with its audit record. A run stopped half-way is
+finished by the next one (removing what is gone already changes nothing).
 """
 
 from __future__ import annotations
