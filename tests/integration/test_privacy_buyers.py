@@ -8,10 +8,20 @@ from typing import Any
 
 from infra.local.fake_gateways import FakeGateways
 from keel.checkout import buyers, stripe_events
+from keel.core import clock
 from tests.support.actors import super_admin
-from tests.support.checkout import CITY, buyer_body, completed, event_body, organiser
+from tests.support.checkout import (
+    CITY,
+    buyer_body,
+    completed,
+    event_body,
+    fake_providers,
+    organiser,
+    run_release_schedule,
+)
 from tests.support.http import Api
 from tests.support.people import member
+from tests.support.pipeline import Pipeline
 
 BUYER = "buyer0@shop.example.com"
 
@@ -135,4 +145,39 @@ def test_a_users_export_and_erasure_include_their_buyer_records(api: Api, gatewa
         1,
         100000,
     )
+    assert api.get(f"/events/{CITY}/inventory/audit", token=org.token).json["ok"] is True
+
+
+def test_an_erased_oversold_buyer_is_not_written_to_and_the_notifier_does_not_fail(
+    api: Api, gateways: FakeGateways
+) -> None:
+    root = super_admin(api)
+    org = organiser(api, root)
+    assert api.post("/events", event_body(ga=1), token=org.token).status == 201
+    path = f"/public/{org.tenant_id}/checkout-sessions"
+    with fake_providers(api) as fake:
+        late = api.post(path, buyer_body(n=1, customer={"phone": "+14155550199"})).json
+        clock.freeze()
+        clock.advance(minutes=40)
+        assert run_release_schedule()["released"] == 1
+        other = api.post(path, buyer_body(n=2)).json
+        stripe_events.session_completed("evt_2", completed(gateways.session_for(other["hold_id"])))
+        stripe_events.session_completed("evt_1", completed(gateways.session_for(late["hold_id"])))  # oversold
+        body = {"email": "buyer1@shop.example.com", "reason": "GDPR request #11"}
+        assert api.post("/contact-data/deletion", body, token=org.token).json["counts"] == {
+            "buyer_records": 2
+        }
+        told = api.post(f"/events/{CITY}/registrations/oversold/notify", token=org.token)
+        assert told.json == {"notified": 1, "already_notified": 0}
+        pipeline = Pipeline(api.stack)
+        pipeline.relay()
+        results = []
+        while True:
+            n, result = pipeline.work("CheckoutNotifyQueue", "functions/workers/checkout_notifier/")
+            if not n:
+                break
+            results.append(result)
+        assert results
+        assert all(r["batchItemFailures"] == [] for r in results)
+        assert not [m for m in fake.sms if m["To"] == "+14155550199"]
     assert api.get(f"/events/{CITY}/inventory/audit", token=org.token).json["ok"] is True
