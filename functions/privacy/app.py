@@ -1,4 +1,5 @@
-"""Data-request routes (GDPR/HIPAA): export a user's data, erase it, read the deletion log."""
+"""Data-request routes (GDPR/HIPAA): export a user's data, erase it, read the deletion log; the same
+for a contact known only by e-mail (a checkout buyer)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,14 @@ from keel.core.permissions import Permission
 from keel.http import create_app, entrypoint, principal, requires
 from keel.http.params import Cursor, Limit, TenantParam
 from keel.privacy import service
-from keel.privacy.models import DeletionLogEntry, DeletionRequest, UserDataExport
+from keel.privacy.models import (
+    ContactDataExport,
+    ContactDataRequest,
+    ContactDeletionRequest,
+    DeletionLogEntry,
+    DeletionRequest,
+    UserDataExport,
+)
 
 app = create_app()
 
@@ -46,6 +54,27 @@ def list_deletion_log(
     cursor: Cursor = None,
 ) -> Page[DeletionLogEntry]:
     return service.list_log(principal(app), tenant_id, limit, cursor)
+
+
+# The e-mail travels in the body, never in the path or query (access logs keep those).
+@app.post(
+    "/contact-data/export",
+    operation_id="export_contact_data",
+    middlewares=[requires(Permission.DATA_REQUESTS)],
+    tags=["privacy"],
+)
+def export_contact_data(body: ContactDataRequest, tenant_id: TenantParam = None) -> ContactDataExport:
+    return service.export_contact(principal(app), tenant_id, body)
+
+
+@app.post(
+    "/contact-data/deletion",
+    operation_id="delete_contact_data",
+    middlewares=[requires(Permission.DATA_REQUESTS)],
+    tags=["privacy"],
+)
+def delete_contact_data(body: ContactDeletionRequest, tenant_id: TenantParam = None) -> DeletionLogEntry:
+    return service.delete_contact(principal(app), tenant_id, body)
 
 
 lambda_handler = entrypoint(app)

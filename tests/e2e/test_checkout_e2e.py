@@ -1,8 +1,9 @@
 """Issue 13 over HTTP against the running local stack: a workshop organiser's event in Dallas, the
 public availability, checkouts until sold out (the next refused), one paid through a signed
 `checkout.session.completed` at `stripe_webhook` (the registration visible, the seat sold), an
-expansion with a reason, the audit. Stripe is the stack's own fake (`make dev`'s), reached by the
-real SDK in the function."""
+expansion with a reason, the audit; the staff SMS of the sale through the organiser's SMS channel
+(the stack's fake Twilio), and the buyer's data exported and erased by e-mail. Stripe is the
+stack's own fake (`make dev`'s), reached by the real SDK in the function."""
 
 from __future__ import annotations
 
@@ -33,6 +34,18 @@ def test_event_sell_out_refuse_pay_expand_audit(
     assert created.status == 201, str(created)
     token = mailbox.wait_for(email, "/activate?token=").link_token()
     org = actor_of(api.post("/auth/activate", {"token": token, "password": PASSWORD}), email)
+    sms = api.call(  # as the README's walkthrough: any local credentials, the fake Twilio texts
+        "PUT",
+        "/notifications/channels",
+        {
+            "channel": "sms",
+            "enabled": True,
+            "settings": {"from_number": "+15005550006"},
+            "credentials": {"account_sid": "AC00000000000000000000000000000001", "auth_token": "local-token"},
+        },
+        token=org.token,
+    )
+    assert sms.status == 200, str(sms)
     city = f"dallas-{slug}"
     assert api.post("/events", event_body(city, ga=3), token=org.token).status == 201
 
@@ -76,3 +89,24 @@ def test_event_sell_out_refuse_pay_expand_audit(
     assert request("GET", inventory).json["tiers"]["GA"]["available"] == 5
     audit = api.get(f"/events/{city}/inventory/audit", token=org.token)
     assert audit.json["ok"] is True, str(audit)
+
+    # the sale's staff alert went out as an SMS (the fake Twilio prints it on the console)
+    deadline = time.monotonic() + 30
+    texts: list[dict[str, Any]] = []
+    while not texts and time.monotonic() < deadline:
+        time.sleep(0.25)
+        sent = request("GET", str(local_stack["fake_twilio_url"]) + "/_fake/state").json["sent"]
+        texts = [m for m in sent if m["To"] == "+14155550100" and city in m.get("Body", "")]
+    assert texts, "no staff SMS for the sale"
+
+    # the buyer asks for their data, then its erasure: by e-mail, the ledger still adds up
+    buyer = {"email": "buyer0@shop.example.com"}
+    exported = api.post("/contact-data/export", buyer, token=org.token)
+    assert sorted(r["kind"] for r in exported.json["buyer_records"]) == ["hold", "registration"], str(
+        exported
+    )
+    erased = api.post("/contact-data/deletion", {**buyer, "reason": "GDPR request #12"}, token=org.token)
+    assert erased.json["counts"] == {"buyer_records": 2}, str(erased)
+    [registration] = api.get(f"/events/{city}/registrations", token=org.token).json["items"]
+    assert (registration["email"], registration["status"]) == (None, "paid")
+    assert api.get(f"/events/{city}/inventory/audit", token=org.token).json["ok"] is True

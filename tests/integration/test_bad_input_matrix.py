@@ -442,6 +442,16 @@ def test_protected_operations_refuse_bad_input_and_write_nothing(api: Api) -> No
             "SAAS_002",
         ),
         ("list_deletion_log", "GET", "/deletion-log", None, {"limit": 0}, 422, "API_007"),
+        ("export_contact_data", "POST", "/contact-data/export", {"email": "nope"}, None, 422, "API_007"),
+        (
+            "delete_contact_data",
+            "POST",
+            "/contact-data/deletion",
+            {"email": "b@shop.example.com", "reason": "x"},
+            None,
+            422,
+            "API_007",
+        ),
     ]
     platform: list[Row] = [
         (

@@ -101,6 +101,8 @@ def _bodies(v: World) -> dict[str, Any]:
         "update_role": {"label": "Nights"},
         "create_invitation": {"email": "x@acme.example.com", "role": "cashier"},
         "delete_user_data": {"reason": "GDPR request 7"},
+        "export_contact_data": {"email": "buyer0@shop.example.com"},
+        "delete_contact_data": {"email": "buyer0@shop.example.com", "reason": "GDPR request 8"},
         "update_tenant": {"name": "Mine now"},
         "create_tenant": {"name": "Mine Co", "admin": {"email": "m@m.example.com", "name": "M"}},
         # notifications (issue 10)

@@ -79,6 +79,13 @@ def _protected(w: World) -> list[Row]:
         ("revoke_invitation", "POST", f"/invitations/{w.invitation_id}/revoke", None),
         ("export_user_data", "GET", f"/users/{u}/data-export", None),
         ("delete_user_data", "POST", f"/users/{u}/data-deletion", {"reason": "GDPR request 7"}),
+        ("export_contact_data", "POST", "/contact-data/export", {"email": "buyer@shop.example.com"}),
+        (
+            "delete_contact_data",
+            "POST",
+            "/contact-data/deletion",
+            {"email": "buyer@shop.example.com", "reason": "GDPR request 8"},
+        ),
         # webhooks (issue 11)
         ("list_webhook_endpoints", "GET", "/webhooks/endpoints", None),
         (

@@ -65,7 +65,11 @@ def staff_alert(event: DomainEvent) -> None:
 def oversold_notice(event: DomainEvent) -> None:
     data = event.data
     registration = repo.for_tenant(event.tenant_id).registration(data["city_id"], data["registration_id"])
-    if registration is None:
+    if registration is None or not registration.get("email"):
+        # gone, or its buyer's contact data erased (retention or a data request): no one to write to
+        logger.info(
+            "oversold customer not told: no contact data", extra={"registration_id": data["registration_id"]}
+        )
         return
     try:
         details, _ = repo.for_tenant(event.tenant_id).event_with_counters(data["city_id"])

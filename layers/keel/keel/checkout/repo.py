@@ -24,7 +24,11 @@ OPEN_HOLD = "held"
 
 
 def _strip(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in item.items() if k not in {"PK", "SK", "GSI1PK", "GSI1SK", "entity"}}
+    return {
+        k: v
+        for k, v in item.items()
+        if k not in {"PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "entity"}
+    }
 
 
 class CheckoutRepo:
@@ -202,15 +206,21 @@ class CheckoutRepo:
         yield from table.query_all(keys.ledger_pk(self.tenant_id, city_id))
 
     # holds --------------------------------------------------------------------------------------
+    def _by_buyer(self, sk: str, email: str | None) -> dict[str, str]:
+        """The buyer index entry (GSI2) of an item carrying a buyer's contact data."""
+        return {"GSI2PK": keys.buyer_email_index_pk(self.tenant_id, email), "GSI2SK": sk} if email else {}
+
     def add_hold(self, tx: Tx, hold: Mapping[str, Any]) -> None:
+        sk = keys.hold_sk(hold["hold_id"])
         tx.put(
             {
                 "PK": self.pk,
-                "SK": keys.hold_sk(hold["hold_id"]),
+                "SK": sk,
                 "entity": "hold",
                 "status": OPEN_HOLD,
                 "GSI1PK": keys.HOLDS_DUE_INDEX_PK,
                 "GSI1SK": keys.hold_due_sk(hold["hold_until"], self.tenant_id, hold["hold_id"]),
+                **self._by_buyer(sk, hold.get("email")),
                 "tenant_id": self.tenant_id,
                 **hold,
             },
@@ -266,10 +276,12 @@ class CheckoutRepo:
 
     # registrations ------------------------------------------------------------------------------
     def add_registration(self, tx: Tx, registration: Mapping[str, Any], on_fail: KeelError) -> None:
+        sk = keys.registration_sk(registration["city_id"], registration["registration_id"])
         item: dict[str, Any] = {
             "PK": self.pk,
-            "SK": keys.registration_sk(registration["city_id"], registration["registration_id"]),
+            "SK": sk,
             "entity": "registration",
+            **self._by_buyer(sk, registration.get("email")),
             **registration,
         }
         if registration["status"] == "oversold":
@@ -324,12 +336,18 @@ class CheckoutRepo:
                 return
             cursor = page.next_cursor
 
+    def buyer_items_of(self, email: str) -> list[dict[str, Any]]:
+        """Every hold and registration of one buyer e-mail (case-folded) still carrying contact data:
+        one Query of the buyer index (GSI2), whatever the city."""
+        return list(table.query_all(keys.buyer_email_index_pk(self.tenant_id, email), index="GSI2"))
+
     def erase_buyer_fields(self, tx: Tx, item: Mapping[str, Any], fields: tuple[str, ...], at: str) -> None:
+        """The contact fields removed, and the item off the buyer index (GSI2)."""
         names = {f"#f{n}": f for n, f in enumerate(fields)}
         tx.update(
             item["PK"],
             item["SK"],
-            f"SET buyer_data_erased_at = :at REMOVE {', '.join(names)}",
+            f"SET buyer_data_erased_at = :at REMOVE {', '.join(names)}, GSI2PK, GSI2SK",
             names=names,
             values={":at": at},
             condition="attribute_exists(PK)",

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import ConfigDict, Field
 
+from keel.core.email import Email
 from keel.core.model import Model
 
 
@@ -18,6 +19,9 @@ class UserDataExport(Model):
     sessions: list[dict[str, Any]]
     invitation: dict[str, Any] | None = None
     audit_records: list[dict[str, Any]] = Field(description="Audited actions by or about the user")
+    buyer_records: list[dict[str, Any]] = Field(
+        default=[], description="Checkout holds and registrations in the tenant under the user's e-mail"
+    )
 
 
 class DeletionRequest(Model):
@@ -25,10 +29,33 @@ class DeletionRequest(Model):
     reason: str = Field(min_length=3, max_length=500, description="The verified request, e.g. its ticket id")
 
 
+class ContactDataRequest(Model):
+    """A data subject known only by e-mail (a checkout buyer without an account)."""
+
+    model_config = ConfigDict(extra="forbid")
+    email: Email
+
+
+class ContactDeletionRequest(ContactDataRequest):
+    reason: str = Field(min_length=3, max_length=500, description="The verified request, e.g. its ticket id")
+
+
+class ContactDataExport(Model):
+    exported_at: str
+    tenant_id: str
+    email: str
+    buyer_records: list[dict[str, Any]] = Field(
+        description="Checkout holds and registrations under the e-mail"
+    )
+
+
 class DeletionLogEntry(Model):
     log_id: str
     tenant_id: str
-    user_id: str
+    subject: Literal["user", "contact"] = Field(
+        default="user", description="A user, or a contact known by e-mail only (whose address is not kept)"
+    )
+    user_id: str | None = None
     requested_by: str
     reason: str
     requested_at: str

@@ -1,11 +1,17 @@
 """Exporting and erasing one user's data.
 
 Erasure runs in dependency order (notifications, sessions, tokens, 2FA, other per-user items,
-the invitation, audit records, profile). A progress item (`deletions_pk`, `PROGRESS#<user>`)
+the checkout holds and registrations under the user's e-mail, the invitation, audit records,
+profile). A progress item (`deletions_pk`, `PROGRESS#<user>`)
 records which steps are done and how many items each touched, in the same transaction as the
 writes it counts, so a deletion interrupted half-way finishes when run again and its counts stay
 exact. Audit records keep their ids, actions and targets and lose their personal fields; that is
 the only change ever made to an audit record. The log entry is written with the tombstone.
+
+Checkout buyers have no account: a contact known only by e-mail has its holds and registrations
+exported and erased by that e-mail (`export_contact`, `delete_contact`), with the erasure the
+checkout area's retention uses (contact fields go; quantities, amounts and ids stay, so the
+inventory ledger still adds up). Its log entry (`subject` contact) does not keep the address.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from keel.checkout import buyers, retention
 from keel.core import clock, ids
 from keel.core.errors import ErrorCode, KeelError, Kind, not_found
 from keel.core.pagination import Page
@@ -20,7 +27,14 @@ from keel.core.permissions import Permission
 from keel.core.principal import Principal
 from keel.identity import sessions
 from keel.privacy import repo
-from keel.privacy.models import DeletionLogEntry, DeletionRequest, UserDataExport
+from keel.privacy.models import (
+    ContactDataExport,
+    ContactDataRequest,
+    ContactDeletionRequest,
+    DeletionLogEntry,
+    DeletionRequest,
+    UserDataExport,
+)
 from keel.store import audit
 from keel.store.change import Change, Tx
 from keel.tenants import repo as tenants
@@ -28,7 +42,17 @@ from keel.users import repo as users
 from keel.users.models import UserStatus
 from keel.users.service import guard_last_super_admin, load, require_self_or
 
-STEPS = ("notifications", "sessions", "tokens", "two_factor", "other", "invitation", "audit", "profile")
+STEPS = (
+    "notifications",
+    "sessions",
+    "tokens",
+    "two_factor",
+    "other",
+    "buyer_records",
+    "invitation",
+    "audit",
+    "profile",
+)
 CHUNK = 90  # writes per transaction, leaving room for the progress update
 _SECRET_MARKERS = ("hash", "secret", "code")
 _KEY_ATTRS = {"PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "GSI3PK", "GSI3SK"}
@@ -84,6 +108,7 @@ def export(principal: Principal, tenant_id: str | None, user_id: str) -> UserDat
         sessions=[_clean(s) for s in sessions.for_user(user.tenant_id, user_id)],
         invitation=_clean(invitation) if invitation else None,
         audit_records=[_clean(r) for r in _audit_records(user.tenant_id, user_id)],
+        buyer_records=[buyers.exported(i) for i in buyers.items_of(user.tenant_id, user.email)],
     )
     audit.write(
         audit.for_principal(
@@ -131,6 +156,13 @@ def _scrub_op(record: dict[str, Any]) -> Callable[[Tx], None]:
     return op
 
 
+def _buyer_op(tenant_id: str, item: dict[str, Any]) -> Callable[[Tx], None]:
+    def op(tx: Tx) -> None:
+        retention.erase_buyer_item(tx, tenant_id, item, clock.iso())
+
+    return op
+
+
 def _step_ops(step: str, tenant_id: str, user_id: str) -> list[Callable[[Tx], None]]:
     if step == "sessions":
         return [_delete_op(s) for s in sessions.for_user(tenant_id, user_id)]
@@ -145,6 +177,10 @@ def _step_ops(step: str, tenant_id: str, user_id: str) -> list[Callable[[Tx], No
         return [blank]
     if step == "audit":
         return [_scrub_op(r) for r in _audit_records(tenant_id, user_id) if not r.get("anonymised")]
+    if step == "buyer_records":
+        profile = repo.for_tenant(tenant_id).stored_user(user_id, consistent=True) or {}
+        email = str(profile.get("email") or "")
+        return [_buyer_op(tenant_id, i) for i in buyers.items_of(tenant_id, email)] if "@" in email else []
     ops: list[Callable[[Tx], None]] = []
     for item in _parts(tenant_id, user_id):
         if _step_of(_kind(item["SK"])) != step:
@@ -253,6 +289,71 @@ def delete(
             _run_chunks(scoped, user_id, step, _step_ops(step, scoped, user_id))
     marker = requests.progress(user_id) or marker
     return _finish(principal, scoped, user_id, marker)
+
+
+# contacts known by e-mail only (checkout buyers) ----------------------------------------------
+
+
+def export_contact(
+    principal: Principal, tenant_id: str | None, body: ContactDataRequest
+) -> ContactDataExport:
+    principal.require(Permission.DATA_REQUESTS)
+    scoped = principal.tenant_scope(tenant_id)
+    found = buyers.items_of(scoped, body.email)
+    result = ContactDataExport(
+        exported_at=clock.iso(),
+        tenant_id=scoped,
+        email=body.email,
+        buyer_records=[buyers.exported(i) for i in found],
+    )
+    audit.write(
+        audit.for_principal(
+            principal,
+            tenant_id=scoped,
+            action="contact.data_export",
+            event_type="data_exported",
+            target_type="contact",
+            details={"buyer_records": len(found)},
+        )
+    )
+    return result
+
+
+def delete_contact(
+    principal: Principal, tenant_id: str | None, body: ContactDeletionRequest
+) -> DeletionLogEntry:
+    """Erases the contact's buyer records; a run stopped half-way is finished by asking again (what
+    is erased has left the buyer index)."""
+    principal.require(Permission.DATA_REQUESTS)
+    scoped = principal.tenant_scope(tenant_id)
+    found = buyers.items_of(scoped, body.email)
+    now = clock.iso()
+    entry = DeletionLogEntry(
+        log_id=ids.new_id("del"),
+        tenant_id=scoped,
+        subject="contact",
+        requested_by=principal.actor,
+        reason=body.reason,
+        requested_at=now,
+        completed_at=now,
+        deleted=["buyer_records"],
+        counts={"buyer_records": len(found)},
+    )
+
+    def last(change: Change) -> None:
+        repo.for_tenant(scoped).add_log(change.tx, entry.log_id, entry.model_dump())
+        change.audit(
+            "contact.data_delete",
+            event_type="data_deleted",
+            tenant_id=scoped,
+            target_type="contact",
+            target_id=entry.log_id,
+            severity="warning",
+            details={"counts": entry.counts, "log_id": entry.log_id, "reason": body.reason},
+        )
+
+    retention.erase_items(principal, scoped, found, last)
+    return entry
 
 
 def list_log(

@@ -569,3 +569,16 @@ EVENTS_BY_DATE_INDEX_PK = "CHECKOUT#EVENTS_BY_DATE"  # GSI1, sparse: events whos
 
 def event_by_date_sk(date: str, tenant_id: str, city_id: str) -> str:
     return f"{date}#{tenant_id}#{city_id}"
+
+
+# checkout: buyers by e-mail (checkout3) -----------------------------------------------------
+# GSI2, sparse: every hold and registration that still carries a buyer's contact data, under the
+# digest of the buyer's e-mail (case-folded), so a data request finds one person's with one Query.
+# Written with the item, removed with the contact data (retention or a data request).
+
+
+def buyer_email_index_pk(tenant_id: str, email: str) -> str:
+    import hashlib
+
+    digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()
+    return f"T#{tenant_id}#BUYER#{digest}"
