@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
 import re
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +22,23 @@ PROVIDERS_REQUIREMENTS = ROOT / "layers" / "providers" / "requirements.txt"
 PLACEHOLDER_REGION, PLACEHOLDER_ACCOUNT = "us-east-1", "123456789012"
 
 
+@contextlib.contextmanager
+def _building() -> Iterator[None]:
+    """One builder at a time (the test workers and the bench may all ask at once)."""
+    lock = ROOT / ".keel" / "bench" / ".lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with lock.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
 def layer_python() -> Path:
     """A venv holding only the layer's requirements (what Lambda has), reused while they are unchanged."""
+    with _building():
+        return _layer_python()
+
+
+def _layer_python() -> Path:
     python = VENV / "bin" / "python"
     stamp = VENV / ".requirements-sha256"
     digest = hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()
@@ -39,6 +57,11 @@ def providers_path() -> Path:
     """The provider SDKs (twilio, stripe, requests) installed apart, added to the path of the functions
     the template gives the ProvidersLayer, as Lambda adds a second layer to /opt/python."""
     python = layer_python()
+    with _building():
+        return _providers(python)
+
+
+def _providers(python: Path) -> Path:
     stamp = PROVIDERS / ".requirements-sha256"
     digest = hashlib.sha256(PROVIDERS_REQUIREMENTS.read_bytes()).hexdigest()
     if stamp.exists() and stamp.read_text().strip() == digest:
