@@ -35,56 +35,27 @@ ROLES = ("pharmacist", "cashier", "technician", "manager")
 
 
 def _seed(tenant_id: str, users: int) -> None:
+    from infra.benchkit.seed import tenant_with_users
     from keel.core import clock
-    from keel.store import keys, table
-    from keel.tenants import repo as tenants
-    from keel.tenants.models import Limits, Tenant
-    from keel.users import repo
     from keel.users.models import User, UserStatus
 
     now = clock.iso()
-    table.put(
-        tenants.item(
-            Tenant(
+    tenant_with_users(
+        tenant_id,
+        [
+            User(
+                user_id=f"usr_{n:026d}",
                 tenant_id=tenant_id,
-                name="Bench",
-                plan="x",
-                limits=Limits(max_users=100_000),
-                user_count=users,
+                email=f"user{n}@bench.example.com",
+                name=f"User {n}",
+                role=ROLES[n % len(ROLES)],
+                status=UserStatus.ACTIVE,
                 created_at=now,
                 updated_at=now,
             )
-        )
+            for n in range(users)
+        ],
     )
-    items: list[dict[str, Any]] = []
-    for n in range(users):
-        user = User(
-            user_id=f"usr_{n:026d}",
-            tenant_id=tenant_id,
-            email=f"user{n}@bench.example.com",
-            name=f"User {n}",
-            role=ROLES[n % len(ROLES)],
-            status=UserStatus.ACTIVE,
-            created_at=now,
-            updated_at=now,
-        )
-        items.append(repo.user_item(user))
-        items.append(
-            {
-                "PK": keys.email_pk(user.email),
-                "SK": keys.EMAIL_SK,
-                "entity": "email",
-                "tenant_id": tenant_id,
-                "user_id": user.user_id,
-            }
-        )
-    client = table.client()
-    for i in range(0, len(items), 25):
-        request: Any = {
-            table.table_name(): [{"PutRequest": {"Item": table.serialize(it)}} for it in items[i : i + 25]]
-        }
-        while request:
-            request = dict(client.batch_write_item(RequestItems=request).get("UnprocessedItems") or {})
 
 
 def _waiting(stack: Any, queue: str) -> int:

@@ -22,59 +22,27 @@ LAST = ("lovelace", "hopper", "turing", "dijkstra", "liskov", "knuth", "allen", 
 def _seed(tenant_id: str) -> None:
     from datetime import timedelta
 
+    from infra.benchkit.seed import tenant_with_users
     from keel.core import clock
-    from keel.store import keys, table
-    from keel.tenants import repo as tenants
-    from keel.tenants.models import Limits, Tenant
-    from keel.users import repo
     from keel.users.models import User, UserStatus
 
     start = clock.parse("2026-01-01T00:00:00Z")
-    now = clock.iso()
-    table.put(
-        tenants.item(
-            Tenant(
-                tenant_id=tenant_id,
-                name="Bench",
-                plan="x",
-                limits=Limits(max_users=100_000),
-                user_count=USERS,
-                created_at=now,
-                updated_at=now,
-            )
-        )
-    )
-    items: list[dict[str, Any]] = []
+    users = []
     for n in range(USERS):
         created = clock.iso(start + timedelta(minutes=n * 7))
-        user = User(
-            user_id=f"usr_{n:026d}",
-            tenant_id=tenant_id,
-            email=f"{FIRST[n % 10]}.{LAST[(n // 10) % 10]}{n}@bench.example.com",
-            name=f"{FIRST[n % 10].title()} {LAST[(n // 10) % 10].title()}",
-            role=ROLES[n % len(ROLES)],
-            status=UserStatus(STATUSES[n % len(STATUSES)]),
-            created_at=created,
-            updated_at=created,
+        users.append(
+            User(
+                user_id=f"usr_{n:026d}",
+                tenant_id=tenant_id,
+                email=f"{FIRST[n % 10]}.{LAST[(n // 10) % 10]}{n}@bench.example.com",
+                name=f"{FIRST[n % 10].title()} {LAST[(n // 10) % 10].title()}",
+                role=ROLES[n % len(ROLES)],
+                status=UserStatus(STATUSES[n % len(STATUSES)]),
+                created_at=created,
+                updated_at=created,
+            )
         )
-        items.append(repo.user_item(user))
-        items.extend(repo.search_entries(user))
-        items.append(
-            {
-                "PK": keys.email_pk(user.email),
-                "SK": keys.EMAIL_SK,
-                "entity": "email",
-                "tenant_id": tenant_id,
-                "user_id": user.user_id,
-            }
-        )
-    client = table.client()
-    for i in range(0, len(items), 25):
-        request: Any = {
-            table.table_name(): [{"PutRequest": {"Item": table.serialize(it)}} for it in items[i : i + 25]]
-        }
-        while request:
-            request = dict(client.batch_write_item(RequestItems=request).get("UnprocessedItems") or {})
+    tenant_with_users(tenant_id, users, searchable=True)
 
 
 def run(pages: int = 10) -> dict[str, Any]:
