@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from infra.local import console
+from infra.local import console, transactions
 from infra.local.template import (
     ACCOUNT_ID,
     REGION,
@@ -79,6 +79,7 @@ class Moto:
         from moto.server import ThreadedMotoServer
 
         serialize_dynamodb()
+        transactions.install()
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log lines per AWS call
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self.url = ""

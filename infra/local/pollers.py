@@ -64,10 +64,10 @@ class StreamPoller(threading.Thread):
     """Reads every shard of a table stream and invokes the function, in order, per shard.
 
     The poller keeps the last sequence number it has handled per shard and opens a fresh
-    iterator after it on every poll, instead of following NextShardIterator: moto replaces a
-    table's object (and so its stream) when it cancels a transaction, and an iterator of the old
-    object would never see another record. Sequence numbers survive the swap, so reading after
-    the last one seen neither misses nor repeats a record.
+    iterator after it on every poll, instead of following NextShardIterator: moto used to replace
+    a table's object (and so its stream) when it cancelled a transaction, and an iterator of the
+    old object never saw another record (`transactions.py` now keeps the object). Reading after
+    the last sequence number seen neither misses nor repeats a record, whatever moto does.
     """
 
     def __init__(self, runtime: Runtime, stack: Stack, source: EventSource, stop: threading.Event) -> None:

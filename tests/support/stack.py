@@ -88,10 +88,12 @@ def moto_stack() -> Iterator[Stack]:
     """moto with every resource of template.yaml, built as the local stack builds it."""
     import os
 
+    from infra.local import transactions
     from infra.local.emulation import create_stack
     from keel.core import aws, clock
     from keel.core.config import settings
 
+    transactions.install()
     with mock_aws():
         built = create_stack(template(), STACK_NAME, PARAMETERS, API_URL, translated=translated())
         stack = Stack(table_name=built.ref("Table"), topic_arn=built.ref("EventTopic"))
