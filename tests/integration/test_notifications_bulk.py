@@ -123,26 +123,14 @@ class Killed(BaseException):
     """The Lambda's process dying (timeout, out of memory): nothing of ours catches it."""
 
 
-def test_a_batch_worker_dying_mid_batch_notifies_each_recipient_once(api: Api) -> None:
-    """The worker dies as the third recipient's inbox entry is written (its notification written
-    and claimed, not delivered): the message comes back after the queue's visibility timeout (past
-    the claim's lease); the first two are neither written nor delivered again, the third is
-    delivered, the last two are written and delivered. Each inbox holds the message once."""
-    from datetime import timedelta
-
-    from keel.core import aws
-
+def _bulk_to_all(api: Api, people: int, channel: str) -> tuple[Any, list[User], Pipeline]:
+    """A tenant with `people` users and a bulk send to all on `channel`, fanned out (one batch)."""
     boss = tenant_admin(api, super_admin(api))
-    people = _seed_users(boss.tenant_id, 5)
+    seeded = _seed_users(boss.tenant_id, people)
     drain(api)
     sent = api.post(
         "/notifications/bulk",
-        {
-            "audience": {"kind": "role", "roles": list(ROLES)},
-            "channels": ["in_app"],
-            "subject": "S",
-            "body": "B",
-        },
+        {"audience": {"kind": "all"}, "channels": [channel], "subject": "S", "body": "B"},
         token=boss.token,
     )
     assert sent.status == 202, sent.text
@@ -150,74 +138,84 @@ def test_a_batch_worker_dying_mid_batch_notifies_each_recipient_once(api: Api) -
     pipeline.relay()
     while pipeline.work("NotifyQueue", "functions/workers/notifier/")[0]:
         pass
+    return boss, seeded, pipeline
 
+
+def test_a_batch_worker_dying_mid_batch_notifies_each_recipient_once(api: Api) -> None:
+    """40 recipients (and the admin) in one message. The worker writes the markers and claimed
+    notifications (one transaction), reserves the quota (one), then the outcomes in packs of 33
+    (inbox entry, unread count, final status); it dies as it writes the second pack. After the
+    queue's visibility timeout (past the claims' leases) the message comes back: nobody is written
+    again, the first pack's recipients are not delivered again, the others are delivered. Every
+    inbox holds the message once and counts it once."""
+    from datetime import timedelta
+
+    from keel.core import aws
+    from keel.notifications import repo as notifications
+
+    boss, people, pipeline = _bulk_to_all(api, 40, "in_app")
     writes: list[str] = []
 
-    def die_at_third_inbox(model: Any, **_: Any) -> None:
+    def die_at_second_pack(model: Any, **_: Any) -> None:
         if model.name == "TransactWriteItems":
             writes.append(model.name)
-            if len(writes) == 6:  # per recipient: marker + notification, then the inbox entry
+            if len(writes) == 4:  # markers + notifications, quota, first pack of outcomes, second
                 raise Killed
 
     client = aws.client("dynamodb")
-    client.meta.events.register("before-call.dynamodb", die_at_third_inbox)
+    client.meta.events.register("before-call.dynamodb", die_at_second_pack)
     try:
         with pytest.raises(Killed):
             pipeline.work("NotifyBatchQueue", "functions/workers/notify_batches/", visibility=0)
     finally:
-        client.meta.events.unregister("before-call.dynamodb", die_at_third_inbox)
+        client.meta.events.unregister("before-call.dynamodb", die_at_second_pack)
+    store = notifications.for_tenant(boss.tenant_id)
+    everyone = [boss.user_id, *(u.user_id for u in people)]
+    inboxes = {u: store.inbox(u, 10, None, False)[0] for u in everyone}
+    assert sorted(len(entries) for entries in inboxes.values()) == [0] * 8 + [1] * 33  # died mid-way
+
     clock.freeze(clock.now() + timedelta(seconds=361))  # the queue's visibility timeout: 360 s
     try:
         drain(api, pipeline)
-        history = api.get("/notifications/history", token=boss.token, query={"limit": 50}).json["items"]
+        history, cursor = [], None
+        while True:
+            page = api.get(
+                "/notifications/history",
+                token=boss.token,
+                query={"limit": 100, **({"cursor": cursor} if cursor else {})},
+            ).json
+            history += page["items"]
+            if not (cursor := page.get("next_cursor")):
+                break
     finally:
         clock.unfreeze()
-    assert sorted(h["user_id"] for h in history) == sorted(u.user_id for u in people)
+    assert sorted(h["user_id"] for h in history) == sorted(everyone)  # one notification each
     assert {h["status"] for h in history} == {"delivered"}
-    from keel.notifications import repo as notifications
-
-    for who in people:
-        store = notifications.for_tenant(boss.tenant_id)
-        entries, _ = store.inbox(who.user_id, 10, None, False)
+    for who in everyone:
+        entries, _ = store.inbox(who, 10, None, False)
         assert [e["notification_id"] for e in entries] == [
-            h["notification_id"] for h in history if h["user_id"] == who.user_id
+            h["notification_id"] for h in history if h["user_id"] == who
         ]
-        assert store.unread(who.user_id) == 1  # counted once
+        assert store.unread(who) == 1  # counted once
 
 
-def test_the_batch_worker_makes_six_dynamodb_calls_per_in_app_recipient(api: Api) -> None:
-    """Per recipient: the marker and notification (one transaction), the claim, one BatchGetItem
-    (user, preferences, tenant, channel settings), the quota, the inbox entry, the hop with the
-    final status (one write); per message: the send. Pinned: the worker's throughput is its calls."""
+def test_the_batch_worker_reads_and_writes_a_batch_together(api: Api) -> None:
+    """In-app, 5 recipients and the admin: the send, the markers and claimed notifications (one
+    transaction), users + preferences + tenant + channel settings (one BatchGetItem), the quota
+    (one reservation), the outcomes (one transaction): 5 calls for the message, whatever its size
+    up to 33 recipients. Pinned: the worker's throughput is its calls."""
     from keel.notifications import repo as notify
     from tests.support.calls import dynamodb_calls
 
-    boss = tenant_admin(api, super_admin(api))
-    people = _seed_users(boss.tenant_id, 5)
-    drain(api)
-    sent = api.post(
-        "/notifications/bulk",
-        {"audience": {"kind": "all"}, "channels": ["in_app"], "subject": "S", "body": "B"},
-        token=boss.token,
-    )
-    assert sent.status == 202, sent.text
-    pipeline = Pipeline(api.stack)
-    pipeline.relay()
-    while pipeline.work("NotifyQueue", "functions/workers/notifier/")[0]:
-        pass
+    boss, people, pipeline = _bulk_to_all(api, 5, "in_app")
     with dynamodb_calls() as calls:
         assert pipeline.work("NotifyBatchQueue", "functions/workers/notify_batches/")[0] == 1
-    recipients = calls.count("BatchGetItem")
-    assert recipients >= len(people)
-    assert calls.count("GetItem") == 1  # the send
-    assert len(calls) == 1 + 6 * recipients, calls
-    assert calls[1:7] == [
-        "TransactWriteItems",  # marker + notification
-        "UpdateItem",  # claim
-        "BatchGetItem",  # user, preferences, tenant, channel settings
-        "TransactWriteItems",  # quota
-        "TransactWriteItems",  # inbox entry + unread
-        "UpdateItem",  # hop + final status, claim released
+    assert calls == [
+        "GetItem",  # the send
+        "TransactWriteItems",  # markers + notifications, claimed
+        "BatchGetItem",  # users, preferences, tenant, channel settings
+        "TransactWriteItems",  # the quota, reserved for the batch
+        "TransactWriteItems",  # inbox entries + unread counts + hops and final statuses
     ]
     store = notify.for_tenant(boss.tenant_id)
     assert all(store.unread(p.user_id) == 1 for p in people)
@@ -226,6 +224,86 @@ def test_the_batch_worker_makes_six_dynamodb_calls_per_in_app_recipient(api: Api
         for n in store.history(50, None, status=None, channel=None, user_id=None)[0]
         if n.get("source", "").startswith("bulk:")
     ]
-    assert delivered
+    assert len(delivered) == 6
     assert {n["status"] for n in delivered} == {"delivered"}
     assert all("lease_until" not in n for n in delivered)
+    assert store.sent_today("in_app") == 6  # the reservation, all used
+
+
+def test_the_batch_worker_writes_each_e_mail_s_outcome_before_the_next_send(api: Api) -> None:
+    """E-mail, 5 recipients and the admin: the reads and the quota as for in-app, plus one
+    BatchGetItem for suppressed addresses; then per recipient, SES and one transaction (the hop
+    with its final status and the SES message id's pointer) before the next recipient. A suppressed
+    address is skipped and its unused quota given back."""
+    from keel.notifications import repo as notify
+    from tests.support.calls import dynamodb_calls
+
+    boss, people, pipeline = _bulk_to_all(api, 5, "email")
+    store = notify.for_tenant(boss.tenant_id)
+    store.suppress(people[0].email, "bounce")
+    mails = len(api.stack.sent_mail())
+    with dynamodb_calls() as calls:
+        assert pipeline.work("NotifyBatchQueue", "functions/workers/notify_batches/")[0] == 1
+    assert len(api.stack.sent_mail()) == mails + 5
+    assert calls[:5] == [
+        "GetItem",
+        "TransactWriteItems",
+        "BatchGetItem",
+        "BatchGetItem",
+        "TransactWriteItems",
+    ]
+    # after each send (the suppressed one's with the next), then the unused quota given back
+    assert calls[5:] == ["TransactWriteItems"] * 6
+    statuses = sorted(
+        n["status"]
+        for n in store.history(50, None, status=None, channel=None, user_id=None)[0]
+        if n.get("source", "").startswith("bulk:")
+    )
+    assert statuses == ["failed"] + ["sent"] * 5  # the suppressed address: its only channel skipped
+    assert store.sent_today("email") == 5  # 6 reserved, 1 given back
+
+
+@pytest.mark.parametrize(
+    ("limits", "reached", "code"),
+    [
+        ({"daily_limit": 4}, 4, "daily_limit"),
+        ({"cost_per_message": 0.25, "daily_cost_limit": 0.5}, 2, "daily_cost_limit"),
+    ],
+)
+def test_a_batch_over_the_channel_s_daily_limit_stops_at_the_limit_with_a_clear_status(
+    api: Api, limits: dict[str, Any], reached: int, code: str
+) -> None:
+    """6 recipients against a limit below 6: the batch's reservation is refused, the sends are then
+    counted one at a time; those past the limit get a `skipped` hop naming the limit (and the
+    notification `failed`, no channel left), nothing raised, nothing counted beyond the limit."""
+    from keel.notifications import repo as notify
+
+    boss = tenant_admin(api, super_admin(api))
+    configured = api.call(
+        "PUT",
+        "/notifications/channels",
+        json_body={"channel": "in_app", "enabled": True, **limits},
+        token=boss.token,
+    )
+    assert configured.status == 200, configured.text
+    _seed_users(boss.tenant_id, 5)
+    drain(api)
+    sent = api.post(
+        "/notifications/bulk",
+        {"audience": {"kind": "all"}, "channels": ["in_app"], "subject": "S", "body": "B"},
+        token=boss.token,
+    )
+    assert sent.status == 202, sent.text
+    drain(api)
+
+    store = notify.for_tenant(boss.tenant_id)
+    bulk = [
+        n
+        for n in store.history(50, None, status=None, channel=None, user_id=None)[0]
+        if n.get("source", "").startswith("bulk:")
+    ]
+    assert len(bulk) == 6
+    assert sorted(n["status"] for n in bulk) == ["delivered"] * reached + ["failed"] * (6 - reached)
+    refused = [n["hops"]["in_app"] for n in bulk if n["status"] == "failed"]
+    assert {(h["status"], h["error"]) for h in refused} == {("skipped", code)}
+    assert store.sent_today("in_app") == reached

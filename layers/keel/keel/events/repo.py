@@ -8,7 +8,6 @@ from typing import Any
 
 from keel.core import clock
 from keel.core.errors import KeelError
-from keel.core.observability import logger
 from keel.store import keys, table
 
 MARK = "SET published_at = :now REMOVE GSI1PK, GSI1SK"
@@ -27,29 +26,22 @@ def mark_published_many(event_ids: list[str]) -> set[str]:
     """Marks events published, up to 100 in one TransactWriteItems; returns the ids left unmarked.
 
     A refused transaction (an item expired or reaped, a concurrent write) falls back to one
-    update per item for its chunk, so one missing item does not leave the others pending.
+    update per item for its chunk (`table.commit_each`), so one missing item does not leave the
+    others pending; an item that no longer exists has nothing left to mark.
     """
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    unmarked: set[str] = set()
-    for start in range(0, len(event_ids), table.MAX_TX_ITEMS):
-        chunk = event_ids[start : start + table.MAX_TX_ITEMS]
-        tx = table.Tx()
-        for event_id in chunk:
-            tx.update(
-                keys.outbox_pk(event_id), keys.OUTBOX_SK, MARK, values={":now": clock.iso()}, condition=EXISTS
-            )
-        try:
-            tx.commit()
-            continue
-        except (KeelError, BotoCoreError, ClientError):
-            logger.info("marking one by one", extra={"size": len(chunk)})
-        for event_id in chunk:
-            try:
-                mark_published(event_id)
-            except (BotoCoreError, ClientError):
-                unmarked.add(event_id)
-    return unmarked
+    now = clock.iso()
+    units = [
+        table.Tx().update(
+            keys.outbox_pk(event_id), keys.OUTBOX_SK, MARK, values={":now": now}, condition=EXISTS
+        )
+        for event_id in event_ids
+    ]
+    results = table.commit_each(units)
+    return {
+        event_id
+        for event_id, error in zip(event_ids, results, strict=True)
+        if error is not None and not isinstance(error, KeelError)
+    }
 
 
 def pending_page(up_to_id: str, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:

@@ -1,6 +1,6 @@
-"""Delivering one notification: its channels in order, each hop recorded, fallback on permanent failure.
+"""Delivering notifications: their channels in order, each hop recorded, fallback on permanent failure.
 
-    claim (queued -> sending, with a lease) -> quiet hours? -> for each channel not yet final:
+    claimed (sending, with a lease) -> quiet hours? -> for each channel not yet final:
         channel off / opted out / limit reached / no address -> `skipped`, next channel
         provider: sent -> done; permanent failure -> `failed` hop, next channel;
                   transient failure -> back to `queued`, RetryLater (SQS retries with backoff, then DLQ)
@@ -8,11 +8,22 @@
 A notification is claimed with a conditional write, so two workers never deliver it together; a
 worker that dies mid-way leaves a lease that expires, and the next delivery resumes after the hops
 already final. The inbox entry is written once (conditional), whatever the retries.
+
+Notifications of one tenant are delivered in rounds (`deliver_all`; one notification is a round of
+one): their reads are fetched together (users, preferences, the tenant, channel settings and, for
+e-mail, suppressed addresses: a few BatchGetItem calls), the channels' quota is taken for the
+round in one reservation (what is not used is given back when the round ends), and each
+notification's writes (hops, status, inbox entry, provider pointer) are one unit, committed in
+packs of up to 100 items (`commit_each`). A provider's answer does not wait: the buffer is written
+after each delivery that called a provider, so a crash repeats at most the message in flight, as
+it would one at a time. What else waits (inbox entries, skipped hops) has no effect outside the
+table until written: a crash loses it and the retry does it once.
 """
 
 from __future__ import annotations
 
-from contextlib import suppress
+from collections import Counter
+from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -21,6 +32,7 @@ from keel.core.errors import KeelError
 from keel.core.observability import logger
 from keel.notifications import providers, render, repo, secrets
 from keel.notifications.models import MANDATORY, RANK, Category, Channel, Status
+from keel.store.change import Tx, commit_each
 
 LEASE_SECONDS = 60
 DEFAULT_ON = frozenset({Channel.EMAIL, Channel.IN_APP})  # the others need a provider's settings first
@@ -66,35 +78,176 @@ def opted_out(prefs: dict[str, Any], category: str, channel: str) -> bool:
     return prefs.get("categories", {}).get(category, {}).get(channel) is False
 
 
-class Delivery:
-    def __init__(self, tenant_id: str, notification: dict[str, Any]) -> None:
+class Reads:
+    """What a round of deliveries reads, fetched together; templates read once per round."""
+
+    def __init__(self, tenant_id: str, notifications: list[dict[str, Any]]) -> None:
         from keel.tenants import repo as tenants
         from keel.users import repo as users
 
+        self.repo = repo.for_tenant(tenant_id)
+        people = users.for_tenant(tenant_id)
+        user_keys = {n["user_id"]: people.key(n["user_id"]) for n in notifications if n.get("user_id")}
+        tenant_key = tenants.for_tenant(tenant_id).key
+        channels = list(dict.fromkeys(c for n in notifications for c in n["channels"]))
+        found, self.prefs, self.configs = self.repo.delivery_reads(
+            [*user_keys.values(), tenant_key], list(user_keys), channels
+        )
+        self.users = {
+            user_id: users.from_item(found[key])
+            for user_id, key in user_keys.items()
+            if key in found and found[key].get("entity") == "user"
+        }
+        tenant = tenants.from_item(found[tenant_key]) if tenant_key in found else None
+        self.tenant = {
+            "tenant_id": tenant_id,
+            "name": tenant.name if tenant else "",
+            "plan": tenant.plan if tenant else "",
+        }
+        self._templates: dict[tuple[str, str, str], dict[str, Any] | None] = {}
+        self._checked: set[str] = set()
+        self._suppressed: set[str] = set()
+        if len(notifications) > 1 and Channel.EMAIL in channels:
+            self._checked = {a for n in notifications if (a := self.email_of(n))}
+            self._suppressed = self.repo.suppressed_among(sorted(self._checked))
+
+    def email_of(self, n: dict[str, Any]) -> str | None:
+        user = self.users.get(n.get("user_id") or "")
+        return n.get("email") or (user.notification_email or user.email if user else None)
+
+    def suppressed(self, address: str) -> bool:
+        if address in self._checked:
+            return address in self._suppressed
+        return self.repo.suppressed(address)
+
+    def template(self, name: str, channel: str, locale: str) -> dict[str, Any] | None:
+        wanted = (name, channel, locale)
+        if wanted not in self._templates:
+            self._templates[wanted] = self.repo.template_for(name, channel, locale)
+        return self._templates[wanted]
+
+
+@dataclass
+class Outcome:
+    """What a delivery did to one notification, written as one unit (`Writes.flush`)."""
+
+    hops: dict[str, dict[str, Any]] = field(default_factory=dict)
+    status: str = Status.SENDING.value
+    final: bool = False  # the claim ends: a last status, `queued` to retry, or `deferred`
+    due: str | None = None
+    inbox: tuple[str, dict[str, Any]] | None = None  # (user id, entry)
+    pointer: tuple[str, str, str] | None = None  # (provider, its message id, channel)
+
+    def end(self, status: str, due: str | None = None) -> None:
+        self.status, self.final, self.due = status, True, due
+
+
+class Writes:
+    """The round's outcomes, one unit per notification, committed in packs (`commit_each`)."""
+
+    def __init__(self, tenant_id: str) -> None:
         self.tenant_id = tenant_id
         self.repo = repo.for_tenant(tenant_id)
+        self.outcomes: dict[str, Outcome] = {}
+
+    def of(self, notification_id: str) -> Outcome:
+        return self.outcomes.setdefault(notification_id, Outcome())
+
+    def _unit(self, notification_id: str, o: Outcome) -> Tx:
+        tx = Tx()
+        self.repo.finish(tx, notification_id, hops=o.hops, status=o.status, final=o.final, due=o.due)
+        if o.inbox is not None:
+            self.repo.add_inbox(tx, *o.inbox)
+        if o.pointer is not None:
+            provider, message_id, channel = o.pointer
+            repo.point(tx, provider, message_id, self.tenant_id, notification_id, channel)
+        return tx
+
+    def flush(self) -> None:
+        if not self.outcomes:
+            return
+        outcomes, self.outcomes = self.outcomes, {}
+        units = [self._unit(notification_id, o) for notification_id, o in outcomes.items()]
+        for (notification_id, o), error in zip(outcomes.items(), commit_each(units), strict=True):
+            if error is None:
+                continue
+            if isinstance(error, KeelError) and o.inbox is not None:
+                # the inbox entry is there: a delivery retried after a crash; delivered once
+                self._unit(notification_id, replace(o, inbox=None)).commit()
+                continue
+            raise error
+
+
+class Quota:
+    """Takes sends from the channels' daily (and per-minute) counters.
+
+    For a round, the first send of a channel reserves as many as the round may make, in one write;
+    what is not used is given back when the round ends. A reservation the limits refuse falls
+    back to one send at a time, which stops exactly at the limit.
+    """
+
+    def __init__(self, store: repo.NotifyRepo, expected: Counter[str]) -> None:
+        self.repo, self.expected = store, expected
+        self.left: dict[str, int] = {}
+        self.taken: dict[str, tuple[datetime, dict[str, Any]]] = {}
+
+    @staticmethod
+    def _limits(config: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "daily_limit": config.get("daily_limit"),
+            "cost": float(config.get("cost_per_message") or 0),
+            "cost_limit": config.get("daily_cost_limit"),
+            "rate": config.get("rate_per_minute"),
+        }
+
+    def take(self, channel: str, config: dict[str, Any]) -> str | None:
+        """Counts one send; the limit it hits, or None."""
+        if self.left.get(channel, 0) > 0:
+            self.left[channel] -= 1
+            return None
+        wanted = self.expected.pop(channel, 1)
+        if wanted > 1:
+            now = clock.now()
+            if self.repo.take_quota(channel, **self._limits(config), count=wanted, now=now) is None:
+                self.left[channel], self.taken[channel] = wanted - 1, (now, config)
+                return None
+        return self.repo.take_quota(channel, **self._limits(config))
+
+    def settle(self) -> None:
+        """Gives back what the round reserved and did not send."""
+        for channel, left in self.left.items():
+            if left > 0:
+                now, config = self.taken[channel]
+                limits = self._limits(config)
+                self.repo.give_back_quota(
+                    channel, count=left, cost=limits["cost"], rate=limits["rate"] is not None, now=now
+                )
+        self.left.clear()
+
+
+class Delivery:
+    def __init__(
+        self, tenant_id: str, notification: dict[str, Any], reads: Reads, writes: Writes, quota: Quota
+    ) -> None:
+        self.tenant_id = tenant_id
+        self.reads, self.writes, self.quota = reads, writes, quota
         self.n = notification
         self.id = notification["notification_id"]
-        user_id = notification.get("user_id")
-        user_key = users.for_tenant(tenant_id).key(user_id) if user_id else None
-        tenant_key = tenants.for_tenant(tenant_id).key
-        found, prefs, self.configs = self.repo.delivery_reads(
-            [k for k in (user_key, tenant_key) if k], user_id, list(notification["channels"])
-        )
-        raw_user = found.get(user_key) if user_key else None
-        self.user = users.from_item(raw_user) if raw_user and raw_user.get("entity") == "user" else None
-        self.prefs = prefs if self.user else {}
-        tenant = tenants.from_item(found[tenant_key]) if tenant_key in found else None
+        self.called_provider = False
+        self.user = reads.users.get(notification.get("user_id") or "")
+        self.prefs = reads.prefs.get(self.user.user_id, {}) if self.user else {}
+        self.configs = reads.configs
         self.context = {
             "user": render.user_context(self.user, notification.get("email"), notification.get("phone")),
-            "tenant": {
-                "tenant_id": tenant_id,
-                "name": tenant.name if tenant else "",
-                "plan": tenant.plan if tenant else "",
-            },
+            "tenant": reads.tenant,
             "event": notification.get("event") or {},
             "data": (notification.get("content") or {}).get("data") or {},
         }
+
+    @property
+    def outcome(self) -> Outcome:
+        """What is left to write of this delivery."""
+        return self.writes.of(self.id)
 
     # one hop ------------------------------------------------------------------------------
 
@@ -108,7 +261,7 @@ class Delivery:
     def _address(self, channel: str) -> str | list[str] | None:
         n, user = self.n, self.user
         if channel == Channel.EMAIL:
-            return n.get("email") or (user.notification_email or user.email if user else None)
+            return self.reads.email_of(n)
         if channel in {Channel.SMS, Channel.WHATSAPP}:
             return n.get("phone") or (user.phone if user else None)
         if channel == Channel.PUSH:
@@ -121,7 +274,7 @@ class Delivery:
         subject, body = content.get("subject"), content.get("body")
         if content.get("template"):
             locale = self.prefs.get("locale") or "en"
-            template = self.repo.template_for(content["template"], channel, locale)
+            template = self.reads.template(content["template"], channel, locale)
             if template is None:
                 return {
                     "error": "no_template",
@@ -153,7 +306,7 @@ class Delivery:
             }.get(Channel(channel), f"No {channel} address for the recipient.")
             code = "no_push_token" if channel == Channel.PUSH else "no_address"
             return self._hop(channel, Status.FAILED, error=code, advice=advice)
-        if channel == Channel.EMAIL and isinstance(to, str) and self.repo.suppressed(to):
+        if channel == Channel.EMAIL and isinstance(to, str) and self.reads.suppressed(to):
             return self._hop(
                 channel, Status.SKIPPED, to, error="suppressed", advice="The address bounced before."
             )
@@ -161,13 +314,7 @@ class Delivery:
         if isinstance(rendered, dict):
             return self._hop(channel, Status.FAILED, error=rendered["error"], advice=rendered["advice"])
         subject, text, html = rendered
-        limit = self.repo.take_quota(
-            channel,
-            daily_limit=config.get("daily_limit"),
-            cost=float(config.get("cost_per_message") or 0),
-            cost_limit=config.get("daily_cost_limit"),
-            rate=config.get("rate_per_minute"),
-        )
+        limit = self.quota.take(channel, config)
         if limit == "rate_per_minute":
             raise RetryLater(f"{channel} rate limit")
         if limit:
@@ -184,23 +331,16 @@ class Delivery:
     ) -> dict[str, Any]:
         settings = config.get("settings") or {}
         if channel == Channel.IN_APP:
-            from keel.store.change import Tx
-
-            tx = Tx()
-            self.repo.add_inbox(
-                tx,
-                str(to),
-                {
-                    "notification_id": self.id,
-                    "subject": subject,
-                    "body": text,
-                    "category": self.n.get("category"),
-                    "created_at": self.n["created_at"],
-                },
-            )
-            with suppress(KeelError):  # already in the inbox (a retry after a crash): delivered once
-                tx.commit()
+            entry = {
+                "notification_id": self.id,
+                "subject": subject,
+                "body": text,
+                "category": self.n.get("category"),
+                "created_at": self.n["created_at"],
+            }
+            self.outcome.inbox = (str(to), entry)  # written with the hop: once, whatever the retries
             return self._hop(channel, Status.DELIVERED, to)
+        self.called_provider = True  # its outcome is written before the next delivery (`deliver_all`)
         if channel == Channel.EMAIL:
             outcome = providers.send_email(str(to), subject or "", text, html, settings.get("from_address"))
             provider = "ses"
@@ -223,7 +363,7 @@ class Delivery:
         if not outcome.ok:
             return self._hop(channel, Status.FAILED, shown, error=outcome.code, advice=outcome.advice)
         if outcome.provider_id:
-            repo.point(provider, outcome.provider_id, self.tenant_id, self.id, channel)
+            self.outcome.pointer = (provider, outcome.provider_id, channel)
         return self._hop(channel, Status.SENT, shown, provider_id=outcome.provider_id)
 
     # the whole notification -----------------------------------------------------------------
@@ -233,29 +373,29 @@ class Delivery:
         if self.user and category not in MANDATORY and not self.n.get("urgent"):
             ends = quiet_until(self.prefs, clock.now())
             if ends is not None:
-                self.repo.release(self.id, Status.DEFERRED.value, due=clock.iso(ends))
+                self.outcome.end(Status.DEFERRED.value, due=clock.iso(ends))
                 return Status.DEFERRED.value
         hops = self.n.get("hops") or {}
         channels = list(self.n["channels"])
         for i, channel in enumerate(channels):
             done = hops.get(channel)
             if done and done["status"] in {Status.SENT, Status.DELIVERED}:
-                self.repo.release(self.id, done["status"])
+                self.outcome.end(str(done["status"]))
                 return str(done["status"])
             if done and done["status"] in {Status.FAILED, Status.SKIPPED, Status.BOUNCED, Status.UNDELIVERED}:
                 continue
             try:
                 hop = self.attempt(channel)
             except RetryLater:
-                self.repo.release(self.id, Status.QUEUED.value)
+                self.outcome.end(Status.QUEUED.value)
                 raise
+            self.outcome.hops[channel] = hop
             done_now = hop["status"] in {Status.SENT, Status.DELIVERED}
             last = i == len(channels) - 1
             if done_now or last:  # the hop and the final status in one write (the claim ends)
-                final = hop["status"] if done_now else Status.FAILED.value
-                self.repo.set_hop(self.id, channel, hop, status=final, final=True)
+                self.outcome.end(hop["status"] if done_now else Status.FAILED.value)
             else:
-                self.repo.set_hop(self.id, channel, hop, status=Status.SENDING.value)
+                self.outcome.status = Status.SENDING.value
             logger.info(
                 "notification hop",
                 extra={
@@ -265,12 +405,40 @@ class Delivery:
                     "code": hop.get("error"),
                 },
             )
-            if done_now:
-                return str(hop["status"])
-            if last:
-                return Status.FAILED.value
-        self.repo.release(self.id, Status.FAILED.value)
+            if done_now or last:
+                return self.outcome.status
+        self.outcome.end(Status.FAILED.value)
         return Status.FAILED.value
+
+
+def deliver_all(tenant_id: str, notifications: list[dict[str, Any]]) -> tuple[list[str], RetryLater | None]:
+    """Delivers claimed notifications of one tenant as one round (see the module docstring).
+
+    Returns each one's status (`queued` for those to retry) and the last transient failure, if any:
+    the others are delivered whatever one of them meets.
+    """
+    reads = Reads(tenant_id, notifications)
+    writes = Writes(tenant_id)
+    quota = Quota(writes.repo, Counter(c for n in notifications for c in n["channels"]))
+    statuses: list[str] = []
+    retry: RetryLater | None = None
+    try:
+        for notification in notifications:
+            delivery = Delivery(tenant_id, notification, reads, writes, quota)
+            try:
+                statuses.append(delivery.run())
+            except RetryLater as exc:
+                statuses.append(Status.QUEUED.value)
+                retry = exc
+            if delivery.called_provider:
+                writes.flush()
+    except Exception:
+        writes.flush()  # what was done is recorded (a process that dies records nothing: leases end)
+        quota.settle()
+        raise
+    writes.flush()
+    quota.settle()
+    return statuses, retry
 
 
 def deliver(tenant_id: str, notification_id: str) -> str | None:
@@ -278,4 +446,7 @@ def deliver(tenant_id: str, notification_id: str) -> str | None:
     claimed = repo.for_tenant(tenant_id).claim(notification_id, LEASE_SECONDS)
     if claimed is None:
         return None
-    return Delivery(tenant_id, claimed).run()
+    statuses, retry = deliver_all(tenant_id, [claimed])
+    if retry is not None:
+        raise retry
+    return statuses[0]

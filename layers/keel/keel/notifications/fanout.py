@@ -2,9 +2,11 @@
 
 Bulk sends reach each recipient exactly once: the fan-out queues the audience in batches of
 100 users (SQS); for each user the batch worker writes a marker `(send, user)` and the
-notification in one transaction (a second write is refused), then delivers it (claimed with a
-conditional write). A worker that dies mid-batch leaves its message to come back: users already
-marked are not written again, and those whose notification is still queued are delivered then.
+notification, already claimed, as one unit (a second marker is refused; the units are packed into
+a few transactions, `commit_each`), then delivers the new ones as one round
+(`delivery.deliver_all`). A worker that dies mid-batch leaves its message to come back after the
+claims' leases: users already marked are not written again, and their notifications not yet
+delivered are delivered then.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from keel.core.errors import KeelError
 from keel.core.observability import logger
 from keel.core.principal import Principal
 from keel.notifications import audience, delivery, repo, rules
-from keel.store.change import Change
+from keel.notifications.models import Status
+from keel.store.change import Change, Tx, commit_each
 from keel.store.outbox import DomainEvent
 
 BATCH_QUEUE = "NotifyBatchQueue"
@@ -68,12 +71,12 @@ def _send_batch(sqs: Any, url: str, entries: list[dict[str, Any]]) -> None:
 
 
 def handle_batch(message: dict[str, Any]) -> int:
-    """One batch of recipients: each notified once (see the module docstring)."""
+    """One batch of recipients: each notified once (see the module docstring); how many were reached."""
     sender, send_id, tenant_id = message["sender_tenant"], message["send_id"], message["tenant_id"]
     send = repo.for_tenant(sender).send(send_id)
     store = repo.for_tenant(tenant_id)
-    retry: Exception | None = None
-    delivered = 0
+    made: list[dict[str, Any]] = []
+    units: list[Tx] = []
     for user_id in message["user_ids"]:
         data = rules.notification(
             tenant_id,
@@ -84,24 +87,31 @@ def handle_batch(message: dict[str, Any]) -> int:
             source=f"bulk:{send_id}",
             extra={"send_id": send_id},
         )
-        change = Change(Principal.system(tenant_id, "notification-bulk"))
-        store.add_notification(change.tx, data, once=store.once_key(send_id, user_id))
-        notification_id = data["notification_id"]
+        tx = Tx()
+        once = store.once_key(send_id, user_id)
+        store.add_notification(tx, data, once=once, claimed_for=delivery.LEASE_SECONDS)
+        made.append(data)
+        units.append(tx)
+    claimed: list[dict[str, Any]] = []
+    earlier: list[str] = []
+    for data, error in zip(made, commit_each(units), strict=True):
+        if error is None:
+            claimed.append(data)
+            continue
+        found = store.once(send_id, data["user_id"]) if isinstance(error, KeelError) else None
+        if found is None:
+            raise error
+        earlier.append(found)  # written before a crash: delivered now if still queued or its lease ended
+    statuses, retry = delivery.deliver_all(tenant_id, claimed)
+    reached = sum(s in {Status.SENT, Status.DELIVERED} for s in statuses)
+    for notification_id in earlier:
         try:
-            change.commit()
-        except KeelError:
-            found = store.once(send_id, user_id)
-            if found is None:
-                raise
-            notification_id = found  # written before a crash: deliver it if still queued
-        try:
-            if delivery.deliver(tenant_id, notification_id):
-                delivered += 1
+            reached += delivery.deliver(tenant_id, notification_id) in {Status.SENT, Status.DELIVERED}
         except delivery.RetryLater as exc:
             retry = exc  # the others go on; the batch comes back for this one
     if retry is not None:
         raise retry
-    return delivered
+    return reached
 
 
 def run_due(now: str | None = None) -> int:

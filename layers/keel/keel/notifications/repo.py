@@ -8,7 +8,7 @@ preferences and inbox under `USER#<user>#...` (exported and erased with the user
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from keel.core import clock
@@ -37,21 +37,24 @@ class NotifyRepo:
         return _strip(item) if item else None
 
     def delivery_reads(
-        self, others: list[tuple[str, str]], user_id: str | None, channels: list[str]
-    ) -> tuple[dict[tuple[str, str], dict[str, Any]], dict[str, Any], dict[str, dict[str, Any]]]:
-        """What a delivery reads, in one BatchGetItem: other areas' items by the keys their repos
-        give (the user, the tenant; raw), the user's preferences, the channels' settings."""
-        wanted = list(others) + [(self.pk, keys.notify_channel_sk(c)) for c in channels]
-        if user_id:
-            wanted.append((self.pk, keys.notify_prefs_sk(user_id)))
+        self, others: list[tuple[str, str]], user_ids: list[str], channels: list[str]
+    ) -> tuple[dict[tuple[str, str], dict[str, Any]], dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+        """What deliveries read, together (BatchGetItem, 100 keys a call): other areas' items by the
+        keys their repos give (users, the tenant; raw), each user's preferences, the channels' settings."""
+        wanted = list(dict.fromkeys(others)) + [(self.pk, keys.notify_channel_sk(c)) for c in channels]
+        wanted += [(self.pk, keys.notify_prefs_sk(u)) for u in dict.fromkeys(user_ids)]
         found = {(i["PK"], i["SK"]): i for i in table.batch_get(wanted)}
-        prefs = found.get((self.pk, keys.notify_prefs_sk(user_id))) if user_id else None
+        prefs = {
+            u: _strip(found[(self.pk, keys.notify_prefs_sk(u))])
+            for u in user_ids
+            if (self.pk, keys.notify_prefs_sk(u)) in found
+        }
         configs = {
             c: _strip(found[(self.pk, keys.notify_channel_sk(c))])
             for c in channels
             if (self.pk, keys.notify_channel_sk(c)) in found
         }
-        return {k: found[k] for k in others if k in found}, _strip(prefs) if prefs else {}, configs
+        return {k: found[k] for k in others if k in found}, prefs, configs
 
     def channels(self) -> list[dict[str, Any]]:
         return [_strip(i) for i in table.query_all(self.pk, sk_prefix=keys.NOTIFY_CHANNEL_SK_PREFIX)]
@@ -207,8 +210,16 @@ class NotifyRepo:
 
     # notifications ------------------------------------------------------------------------
 
-    def add_notification(self, tx: Tx, data: dict[str, Any], once: str | None = None) -> None:
-        """A new notification; with `once` (a source and recipient), a second one is refused."""
+    def add_notification(
+        self, tx: Tx, data: dict[str, Any], once: str | None = None, *, claimed_for: int | None = None
+    ) -> None:
+        """A new notification; with `once` (a source and recipient), a second one is refused; with
+        `claimed_for`, written already claimed by its writer for that many seconds (see `claim`)."""
+        if claimed_for is not None:
+            data = data | {
+                "status": "sending",
+                "lease_until": clock.iso(clock.now() + timedelta(seconds=claimed_for)),
+            }
         if once is not None:
             tx.put(
                 {
@@ -313,33 +324,33 @@ class NotifyRepo:
             return None
         return _strip(item)
 
-    def set_hop(
-        self, notification_id: str, channel: str, hop: dict[str, Any], *, status: str, final: bool = False
+    def finish(
+        self,
+        tx: Tx,
+        notification_id: str,
+        *,
+        hops: dict[str, dict[str, Any]],
+        status: str,
+        final: bool,
+        due: str | None = None,
     ) -> None:
-        """Records a hop and the notification's current status (while it holds the claim); `final`:
-        the status is the last one, the claim ends in the same write (as `release`)."""
-        table.update(
-            self.pk,
-            keys.notification_sk(notification_id),
-            "SET hops.#ch = :hop, #st = :st, current_channel = :ch, updated_at = :now"
-            + (" REMOVE lease_until" if final else ""),
-            names={"#ch": channel, "#st": "status"},
-            values={":hop": hop, ":st": status, ":ch": channel, ":now": clock.iso()},
-        )
-
-    def release(self, notification_id: str, status: str, *, due: str | None = None) -> None:
-        """Ends the claim: `queued` to retry, `deferred` until `due`, or a final status."""
-        sets: dict[str, Any] = {"status": status, "updated_at": clock.iso()}
+        """What a delivery did, in one write: its hops (by channel), the current status and, when
+        `final`, the end of the claim: a last status, `queued` to retry, or `deferred` until `due`."""
+        sets = ["#st = :st", "updated_at = :now"]
+        names: dict[str, str] = {"#st": "status"}
+        values: dict[str, Any] = {":st": status, ":now": clock.iso()}
+        for n, (channel, hop) in enumerate(hops.items()):
+            sets += [f"hops.#c{n} = :h{n}", "current_channel = :ch"]
+            names[f"#c{n}"], values[f":h{n}"], values[":ch"] = channel, hop, channel
         if due:
-            sets.update(
-                GSI2PK=keys.NOTIFY_DUE_INDEX_PK,
-                GSI2SK=keys.notify_due_sk(due, self.tenant_id, notification_id),
-                due_at=due,
-            )
-        upd = updates(sets, remove=["lease_until"])
-        table.update(
-            self.pk, keys.notification_sk(notification_id), upd.expression, names=upd.names, values=upd.values
-        )
+            sets += ["GSI2PK = :dpk", "GSI2SK = :dsk", "due_at = :due"]
+            values |= {
+                ":dpk": keys.NOTIFY_DUE_INDEX_PK,
+                ":dsk": keys.notify_due_sk(due, self.tenant_id, notification_id),
+                ":due": due,
+            }
+        expression = "SET " + ", ".join(dict.fromkeys(sets)) + (" REMOVE lease_until" if final else "")
+        tx.update(self.pk, keys.notification_sk(notification_id), expression, names=names, values=values)
 
     def receipt(
         self, notification_id: str, channel: str, status: str, rank: int, extra: dict[str, Any]
@@ -395,7 +406,7 @@ class NotifyRepo:
 
     # limits -------------------------------------------------------------------------------
 
-    def take_quota(
+    def take_quota(  # noqa: PLR0911 - one return per limit
         self,
         channel: str,
         *,
@@ -403,24 +414,31 @@ class NotifyRepo:
         cost: float,
         cost_limit: float | None,
         rate: int | None,
+        count: int = 1,
+        now: datetime | None = None,
     ) -> str | None:
-        """Counts one send against the channel's day (and minute); the limit it hits, or None."""
-        now = clock.now()
+        """Counts `count` sends against the channel's day (and minute), all or none; the limit it
+        would pass, or None. `now` names the day and minute (a later `give_back_quota` uses it)."""
+        if daily_limit is not None and count > daily_limit:
+            return "daily_limit"  # (a counter not yet written passes any condition)
+        if rate is not None and count > rate:
+            return "rate_per_minute"
+        now = now or clock.now()
         day, minute = now.strftime("%Y-%m-%d"), now.strftime("%Y-%m-%dT%H:%M")
-        conds, values = [], {":one": 1, ":cost": cost}
+        conds, values = [], {":n": count, ":cost": cost * count}
         if daily_limit is not None:
-            conds.append("(attribute_not_exists(sent) OR sent < :limit)")
-            values[":limit"] = daily_limit
+            conds.append("(attribute_not_exists(sent) OR sent <= :most)")
+            values[":most"] = daily_limit - count
         if cost_limit is not None:
             conds.append("(attribute_not_exists(spent) OR spent <= :room)")
-            values[":room"] = cost_limit - cost
-            if cost > cost_limit:
+            values[":room"] = cost_limit - cost * count
+            if cost * count > cost_limit:
                 return "daily_cost_limit"
         tx = Tx()
         tx.update(
             self.pk,
             keys.notify_counter_sk(channel, day),
-            "ADD sent :one, spent :cost SET expires_at = :exp",
+            "ADD sent :n, spent :cost SET expires_at = :exp",
             condition=" AND ".join(conds) or None,
             values={**values, ":exp": int((now + timedelta(days=3)).timestamp())},
             on_fail=KeelError(ErrorCode.SAAS_010, "daily"),
@@ -429,9 +447,13 @@ class NotifyRepo:
             tx.update(
                 self.pk,
                 keys.notify_counter_sk(channel, minute),
-                "ADD sent :one SET expires_at = :exp",
-                condition="attribute_not_exists(sent) OR sent < :rate",
-                values={":one": 1, ":rate": rate, ":exp": int((now + timedelta(minutes=5)).timestamp())},
+                "ADD sent :n SET expires_at = :exp",
+                condition="attribute_not_exists(sent) OR sent <= :most",
+                values={
+                    ":n": count,
+                    ":most": rate - count,
+                    ":exp": int((now + timedelta(minutes=5)).timestamp()),
+                },
                 on_fail=KeelError(ErrorCode.SAAS_010, "rate"),
             )
         try:
@@ -442,10 +464,24 @@ class NotifyRepo:
             if exc.message == "rate":
                 return "rate_per_minute"
             day_item = table.get(self.pk, keys.notify_counter_sk(channel, day)) or {}
-            if daily_limit is not None and int(day_item.get("sent", 0)) >= daily_limit:
+            if daily_limit is not None and int(day_item.get("sent", 0)) + count > daily_limit:
                 return "daily_limit"
             return "daily_cost_limit"
         return None
+
+    def give_back_quota(self, channel: str, *, count: int, cost: float, rate: bool, now: datetime) -> None:
+        """Returns sends taken with `take_quota(..., now=now)` and not made."""
+        day, minute = now.strftime("%Y-%m-%d"), now.strftime("%Y-%m-%dT%H:%M")
+        tx = Tx()
+        tx.update(
+            self.pk,
+            keys.notify_counter_sk(channel, day),
+            "ADD sent :n, spent :cost",
+            values={":n": -count, ":cost": -cost * count},
+        )
+        if rate:
+            tx.update(self.pk, keys.notify_counter_sk(channel, minute), "ADD sent :n", values={":n": -count})
+        tx.commit()
 
     def sent_today(self, channel: str) -> int:
         item = table.get(self.pk, keys.notify_counter_sk(channel, clock.now().strftime("%Y-%m-%d")))
@@ -455,6 +491,11 @@ class NotifyRepo:
 
     def suppressed(self, address: str) -> bool:
         return table.get(self.pk, keys.notify_suppressed_sk(address)) is not None
+
+    def suppressed_among(self, addresses: list[str]) -> set[str]:
+        """The addresses of `addresses` that are suppressed (BatchGetItem, 100 a call)."""
+        wanted = {keys.notify_suppressed_sk(a): a for a in addresses}
+        return {wanted[i["SK"]] for i in table.batch_get([(self.pk, sk) for sk in wanted])}
 
     def suppress(self, address: str, reason: str) -> None:
         table.put(
@@ -543,9 +584,9 @@ def for_tenant(tenant_id: str) -> NotifyRepo:
 # platform-wide --------------------------------------------------------------------------------
 
 
-def point(provider: str, message_id: str, tenant_id: str, notification_id: str, channel: str) -> None:
+def point(tx: Tx, provider: str, message_id: str, tenant_id: str, notification_id: str, channel: str) -> None:
     """Remembers which notification a provider's message id belongs to (receipts find it)."""
-    table.put(
+    tx.put(
         {
             "PK": keys.provider_message_pk(provider, message_id),
             "SK": keys.PROVIDER_MESSAGE_SK,

@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 from keel.core.principal import Principal
 from keel.store import audit, outbox
-from keel.store.table import Tx
+from keel.store.table import Tx, commit_each
 
 if TYPE_CHECKING:
     from keel.store.event_types import Payload
 
-__all__ = ["Change", "Tx"]  # services build writes on `change.tx` (a Tx) and hand it to repos
+__all__ = ["Change", "Tx", "commit_each"]  # services build writes on a Tx and hand it to repos
 
 
 class Change:

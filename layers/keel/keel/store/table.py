@@ -336,3 +336,46 @@ class Tx:
                 if reason.get("Code") == "ConditionalCheckFailed":
                     raise (self.errors[index] or KeelError(ErrorCode.SAAS_011)) from exc
             raise KeelError(ErrorCode.SAAS_011, "Concurrent change; retry") from exc
+
+
+def commit_each(units: list[Tx]) -> list[Exception | None]:
+    """Commits independent units of writes, each all or nothing, in as few calls as fit.
+
+    Consecutive units are packed into one TransactWriteItems of up to 100 items. When a packed
+    transaction is refused (one unit's condition, a throttle), its units are committed one by one,
+    so each succeeds or fails alone. Returns, per unit, None or the error that refused it.
+    """
+    from botocore.exceptions import BotoCoreError
+
+    results: list[Exception | None] = [None] * len(units)
+    pack: list[int] = []
+
+    def flush() -> None:
+        if not pack:
+            return
+        together = Tx()
+        for i in pack:
+            together.ops += units[i].ops
+            together.errors += units[i].errors
+        try:
+            together.commit()
+        except (KeelError, BotoCoreError, ClientError) as exc:
+            if len(pack) == 1:
+                results[pack[0]] = exc
+            else:
+                for i in pack:
+                    try:
+                        units[i].commit()
+                    except (KeelError, BotoCoreError, ClientError) as alone:
+                        results[i] = alone
+        pack.clear()
+
+    size = 0
+    for index, unit in enumerate(units):
+        if size + len(unit.ops) > MAX_TX_ITEMS:
+            flush()
+            size = 0
+        pack.append(index)
+        size += len(unit.ops)
+    flush()
+    return results
