@@ -109,3 +109,68 @@ def test_a_template_that_fails_or_hides_the_link_at_send_time_falls_back_to_the_
     assert mail.subject == "Reset your Keel password"
     assert "Someone (hopefully you)" in mail.body
     assert mailed_token(api, boss.email)
+
+
+def test_a_user_gets_the_template_of_their_locale_else_its_language_else_english(api: Api) -> None:
+    """The reset mail in the user's notification locale: `fr-CA` finds the tenant's `fr` (its
+    language) before the English one; the platform's `fr` comes after the tenant's `fr`; a locale
+    with no template falls back to English."""
+    root = super_admin(api)
+    boss = tenant_admin(api, root)
+    english = {**RESET, "subject": "Acme reset", "body": "Acme: {{ link }}"}
+    french = {**RESET, "locale": "fr", "subject": "Acme : nouveau mot de passe", "body": "Acme : {{ link }}"}
+    platform_fr = {**RESET, "locale": "fr", "subject": "Keel : mot de passe", "body": "Keel : {{ link }}"}
+    for body, who in ((english, boss), (platform_fr, root), (french, boss)):
+        saved = api.post("/notifications/templates", body, token=who.token)
+        assert saved.status == 201, saved.text
+
+    assert _reset_mail(api, boss.email).subject == "Acme reset"  # no locale set: English
+    prefs = api.call("PUT", "/notifications/preferences", json_body={"locale": "fr-CA"}, token=boss.token)
+    assert prefs.status == 200, prefs.text
+    mail = _reset_mail(api, boss.email)
+    assert mail.subject == "Acme : nouveau mot de passe"
+    token = mailed_token(api, boss.email)  # the link still works
+    reset = api.post("/auth/password/reset", {"token": token, "new_password": "An0ther-Long-Passw0rd!"})
+    assert reset.status in {200, 204}, reset.text
+
+    again = login(api, boss.email, "An0ther-Long-Passw0rd!")  # the reset ended the old session
+    prefs = api.call("PUT", "/notifications/preferences", json_body={"locale": "de"}, token=again.token)
+    assert prefs.status == 200, prefs.text
+    assert _reset_mail(api, boss.email).subject == "Acme reset"
+
+
+def test_saved_activation_and_invitation_templates_restyle_those_mails(api: Api) -> None:
+    """The platform restyles activation (a new tenant's admin) and a tenant its invitations; both
+    links still work."""
+    root = super_admin(api)
+    activation = {
+        "name": "system.activation",
+        "channel": "email",
+        "subject": "Welcome to {{ tenant.name }}",
+        "body": "Hello {{ user.firstName }}, start here: {{ link }} ({{ expires_days }} days)",
+    }
+    assert api.post("/notifications/templates", activation, token=root.token).status == 201
+    boss = tenant_admin(api, root)  # activates through the restyled mail's link
+    welcome = last_mail_to(api, boss.email)
+    assert welcome.subject == "Welcome to Acme Pharmacy"
+    assert welcome.body.startswith("Hello Boss, start here: ")
+
+    invitation = {
+        "name": "system.invitation",
+        "channel": "email",
+        "subject": "Join {{ tenant.name }} as {{ role }}",
+        "body": "You are invited: {{ link }}",
+    }
+    assert api.post("/notifications/templates", invitation, token=boss.token).status == 201
+    invited = api.post(
+        "/invitations", {"email": "pat@acme.example.com", "role": "pharmacist"}, token=boss.token
+    )
+    assert invited.status == 201, invited.text
+    Pipeline(api.stack).run()
+    mail = last_mail_to(api, "pat@acme.example.com")
+    assert mail.subject == "Join Acme Pharmacy as pharmacist"
+    token = mailed_token(api, "pat@acme.example.com")
+    accepted = api.post(
+        "/invitations/accept", {"token": token, "name": "Pat", "password": "An0ther-Long-Passw0rd!"}
+    )
+    assert accepted.status in {200, 201}, accepted.text

@@ -613,14 +613,24 @@ def due(now: str, limit: int = 200) -> list[dict[str, Any]]:
 # system mail templates (mailtpl) -------------------------------------------------------------
 
 
-def system_template(tenant_id: str, name: str) -> dict[str, Any] | None:
-    """The e-mail template `name` (English) of the tenant, else the platform's: one BatchGetItem."""
+def system_template(tenant_id: str, name: str, user_id: str | None = None) -> dict[str, Any] | None:
+    """The e-mail template `name` for a user: in their locale (notification preferences), else its
+    language, else English; for each, the tenant's before the platform's. One BatchGetItem (the
+    English ones and the preferences), a second for a user whose locale is not English."""
     from keel.core.principal import PLATFORM_TENANT
 
-    sk = keys.notify_template_sk(name, "email", "en")
-    owners = list(dict.fromkeys((tenant_id, PLATFORM_TENANT)))
-    found = {i["PK"]: i for i in table.batch_get([(keys.tenant_pk(t), sk) for t in owners])}
-    for owner in owners:
-        if keys.tenant_pk(owner) in found:
-            return _strip(found[keys.tenant_pk(owner)])
+    owners = [keys.tenant_pk(t) for t in dict.fromkeys((tenant_id, PLATFORM_TENANT))]
+    prefs = (keys.tenant_pk(tenant_id), keys.notify_prefs_sk(user_id)) if user_id else None
+
+    def wanted(locales: list[str]) -> list[tuple[str, str]]:
+        return [(pk, keys.notify_template_sk(name, "email", lo)) for lo in locales for pk in owners]
+
+    found = {(i["PK"], i["SK"]): i for i in table.batch_get(wanted(["en"]) + ([prefs] if prefs else []))}
+    locale = str((found.get(prefs) or {}).get("locale") or "en") if prefs else "en"
+    others = [lo for lo in dict.fromkeys((locale, locale.split("-", maxsplit=1)[0])) if lo != "en"]
+    if others:
+        found |= {(i["PK"], i["SK"]): i for i in table.batch_get(wanted(others))}
+    for key in wanted([*others, "en"]):
+        if key in found:
+            return _strip(found[key])
     return None

@@ -1,10 +1,12 @@
 """System mail an operator restyles: a reserved e-mail template per system mail.
 
 A tenant admin saves `system.activation`, `system.password_reset`... with create_template (channel
-email, the same Liquid engine, strict variables and HTML escaping as every template); the platform's
-applies to every tenant without its own. The mailer renders it instead of its built-in text. Besides
-`user` and `tenant` each mail offers plain values (its `link` or `code`), and a template that does
-not use the value its mail exists for is refused at save time: a restyled reset mail still resets.
+email, any locale: a user gets their notification preferences' locale, else its language, else
+English; the same Liquid engine, strict variables and HTML escaping as every template); the
+platform's applies to every tenant without its own. The mailer renders it instead of its built-in
+text. Besides `user` and `tenant` each mail offers plain values (its `link` or `code`), and a
+template that does not use the value its mail exists for is refused at save time: a restyled reset
+mail still resets.
 A stored template that fails to render (or hides the link) never stops the mail: the built-in text
 goes out and the failure is logged (never the body, link or code).
 """
@@ -81,10 +83,11 @@ def sample(name: str) -> dict[str, Any]:
 
 
 def styled(tenant_id: str, name: str, built_in: Mail, *, user: dict[str, Any], **values: str) -> Mail:
-    """The tenant's (else the platform's) template `name` rendered for this mail, else `built_in`."""
+    """The tenant's (else the platform's) template `name` in the user's locale (else English)
+    rendered for this mail, else `built_in`."""
     spec = SYSTEM_MAILS[name]
     try:
-        template = repo.system_template(tenant_id, name)
+        template = repo.system_template(tenant_id, name, user.get("user_id"))
         if template is None:
             return built_in
         from keel.tenants import repo as tenants
