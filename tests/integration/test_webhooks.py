@@ -13,6 +13,7 @@ from keel.core import clock
 from keel.webhooks import repo, schedule
 from tests.support.actors import Actor, login, super_admin, tenant_admin
 from tests.support.http import Api
+from tests.support.mail import last_mail_to
 from tests.support.people import member
 from tests.support.pipeline import Pipeline
 from tests.support.receiver import Receiver
@@ -271,7 +272,14 @@ def test_an_endpoint_failing_for_five_days_is_disabled_with_warnings(
     root = super_admin(api)
     boss = tenant_admin(api, root)
     pipe.run()
-    register(api, boss, receiver.url)
+    restyled = {  # the tenant restyles the last alert (a reserved system template)
+        "name": "system.webhook_endpoint_disabled",
+        "channel": "email",
+        "subject": "Webhook {{ endpoint_id }} switched off at {{ tenant.name }}",
+        "body": "{{ user.firstName }}: endpoint {{ endpoint_id }} is off ({{ reason }}).",
+    }
+    assert api.post("/notifications/templates", restyled, token=boss.token).status == 201
+    ep_id = register(api, boss, receiver.url)["endpoint_id"]
     receiver.status = 500
     subjects = []
     for n, later in enumerate([0, 4.1, 1.0]):  # failing since day 0; day 4.1; day 5.1
@@ -284,8 +292,15 @@ def test_an_endpoint_failing_for_five_days_is_disabled_with_warnings(
     assert subjects == [
         ["Webhook endpoint failing"],
         ["Webhook endpoint failing", "Webhook endpoint to be disabled"],
-        ["Webhook endpoint disabled", "Webhook endpoint failing", "Webhook endpoint to be disabled"],
+        sorted(
+            [
+                f"Webhook {ep_id} switched off at Acme Pharmacy",
+                "Webhook endpoint failing",
+                "Webhook endpoint to be disabled",
+            ]
+        ),
     ]
+    assert last_mail_to(api, boss.email).body == f"Boss: endpoint {ep_id} is off (failing)."
     got = api.get("/webhooks/endpoints", token=boss.token).json["items"][0]
     assert (got["active"], got["disabled_reason"]) == (False, "failing")
 

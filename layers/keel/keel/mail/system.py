@@ -149,8 +149,15 @@ def webhook_endpoint_alert(event: DomainEvent) -> None:
             "messages are kept: enable it, then retry them (POST /webhooks/deliveries/retry-failed).",
         ),
     }[event.type]
+    name = "system." + event.type.replace(".", "_")  # system.webhook_endpoint_failing...
+    values = {
+        k: str(event.data.get(k) or "")
+        for k in ("endpoint_id", "failing_since", "disable_at", "reason")
+        if k in system_mail.sample(name)
+    }
     for user in admins.get_many(ids).values():
-        send(Mail(to=user.email, subject=what[0], text=f"Hello {user.name},\n\n{what[1]}\n"))
+        built_in = Mail(to=user.email, subject=what[0], text=f"Hello {user.name},\n\n{what[1]}\n")
+        send(system_mail.styled(tenant_id, name, built_in, user=render.user_context(user), **values))
     logger.info("webhook alert mailed", extra={"endpoint_id": endpoint_id, "admins": len(ids)})
 
 

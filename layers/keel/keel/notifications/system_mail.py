@@ -53,6 +53,26 @@ SYSTEM_MAILS: dict[str, SystemMail] = {
     ),
     "system.two_factor_code": SystemMail("code", {"code": "123456"}),
     "system.password_changed": SystemMail(None, {}),
+    # to the tenant's admins, about one of its webhook endpoints (keel.webhooks)
+    "system.webhook_endpoint_failing": SystemMail(
+        "endpoint_id",
+        {
+            "endpoint_id": "wep_sample",
+            "failing_since": "2030-01-01T00:00:00Z",
+            "disable_at": "2030-01-06T00:00:00Z",
+        },
+    ),
+    "system.webhook_endpoint_disabling": SystemMail(
+        "endpoint_id",
+        {
+            "endpoint_id": "wep_sample",
+            "failing_since": "2030-01-01T00:00:00Z",
+            "disable_at": "2030-01-06T00:00:00Z",
+        },
+    ),
+    "system.webhook_endpoint_disabled": SystemMail(
+        "endpoint_id", {"endpoint_id": "wep_sample", "reason": "failing"}
+    ),
 }
 
 
