@@ -333,6 +333,70 @@ def test_manual_retries_keep_the_last_attempts_and_the_count(
     assert api.get("/webhooks/deliveries", token=boss.token).json["items"][0]["attempts"] == total
 
 
+def test_each_attempt_records_what_caused_it(api: Api, local_targets: None, receiver: Receiver) -> None:
+    """`auto` for a delivery and its scheduled retries (also from a job queued before jobs carried
+    their trigger), `manual` for an operator's retry (one message or a range, and when its job was
+    lost and the sweep queues it again), `test` for a test send."""
+    import json
+
+    clock.freeze()
+    pipe = Pipeline(api.stack)
+    boss = tenant_admin(api, super_admin(api))
+    pipe.run()
+    ep = register(api, boss, receiver.url)
+    sqs, url = api.stack.client("sqs"), api.stack.queues["WebhookDeliveryQueue"]
+
+    def work() -> None:
+        while pipe.work("WebhookDeliveryQueue", "functions/workers/webhook_delivery/")[0]:
+            pass
+
+    def triggers(did: str) -> list[str]:
+        detail = api.get(f"/webhooks/deliveries/{did}", token=boss.token).json
+        return [a["trigger"] for a in detail["attempt_log"]]
+
+    # the first try and a scheduled retry (taken by the sweep): auto
+    receiver.status = 503
+    member(api, boss, "ph@acme.example.com")
+    deliver(api, pipe)
+    (first,) = api.get("/webhooks/deliveries", token=boss.token).json["items"]
+    did = first["delivery_id"]
+    clock.freeze(clock.parse(first["next_attempt_at"]) + timedelta(minutes=6))
+    assert sweep(pipe) == 1
+    # a job queued before jobs carried their trigger (`{t, d, a}`): auto
+    receiver.status = 200
+    sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"t": boss.tenant_id, "d": did, "a": 3}))
+    work()
+    assert triggers(did) == ["auto"] * 3
+
+    # an operator's retry: manual
+    boss = login(api, boss.email)
+    assert api.post(f"/webhooks/deliveries/{did}/retry", token=boss.token).status == 200
+    work()
+    # ... also when its job is lost and the sweep queues it again
+    assert api.post(f"/webhooks/deliveries/{did}/retry", token=boss.token).status == 200
+    sqs.purge_queue(QueueUrl=url)
+    clock.advance(minutes=3)
+    assert sweep(pipe) == 1
+    # ... and a range's retry (a manual attempt that fails is not retried on the schedule)
+    receiver.status = 503
+    assert api.post(f"/webhooks/deliveries/{did}/retry", token=boss.token).status == 200
+    work()
+    receiver.status = 200
+    since = clock.iso(clock.now() - timedelta(hours=1))
+    queued = api.post(
+        "/webhooks/deliveries/retry-failed", {"since": since, "until": clock.iso()}, token=boss.token
+    )
+    assert queued.json["delivery_ids"] == [did], queued.text
+    work()
+    assert triggers(did) == ["auto"] * 3 + ["manual"] * 4
+    assert len(receiver.got) == 7
+    assert api.get(f"/webhooks/deliveries/{did}", token=boss.token).json["status"] == "succeeded"
+
+    # a test send: test
+    test = api.post(f"/webhooks/endpoints/{ep['endpoint_id']}/test", {}, token=boss.token).json
+    assert triggers(test["delivery_id"]) == ["test"]
+
+
 def test_a_timing_out_endpoint_moves_to_the_slow_lane_and_the_others_keep_flowing(
     api: Api, local_targets: None, receiver: Receiver
 ) -> None:
