@@ -16,7 +16,7 @@ from tests.support.http import Api
 from tests.support.mail import last_mail_to
 from tests.support.people import member
 from tests.support.pipeline import Pipeline
-from tests.support.receiver import Receiver
+from tests.support.receiver import Drip, Receiver
 
 
 @pytest.fixture
@@ -333,6 +333,70 @@ def test_manual_retries_keep_the_last_attempts_and_the_count(
     assert api.get("/webhooks/deliveries", token=boss.token).json["items"][0]["attempts"] == total
 
 
+def test_each_attempt_records_what_caused_it(api: Api, local_targets: None, receiver: Receiver) -> None:
+    """`auto` for a delivery and its scheduled retries (also from a job queued before jobs carried
+    their trigger), `manual` for an operator's retry (one message or a range, and when its job was
+    lost and the sweep queues it again), `test` for a test send."""
+    import json
+
+    clock.freeze()
+    pipe = Pipeline(api.stack)
+    boss = tenant_admin(api, super_admin(api))
+    pipe.run()
+    ep = register(api, boss, receiver.url)
+    sqs, url = api.stack.client("sqs"), api.stack.queues["WebhookDeliveryQueue"]
+
+    def work() -> None:
+        while pipe.work("WebhookDeliveryQueue", "functions/workers/webhook_delivery/")[0]:
+            pass
+
+    def triggers(did: str) -> list[str]:
+        detail = api.get(f"/webhooks/deliveries/{did}", token=boss.token).json
+        return [a["trigger"] for a in detail["attempt_log"]]
+
+    # the first try and a scheduled retry (taken by the sweep): auto
+    receiver.status = 503
+    member(api, boss, "ph@acme.example.com")
+    deliver(api, pipe)
+    (first,) = api.get("/webhooks/deliveries", token=boss.token).json["items"]
+    did = first["delivery_id"]
+    clock.freeze(clock.parse(first["next_attempt_at"]) + timedelta(minutes=6))
+    assert sweep(pipe) == 1
+    # a job queued before jobs carried their trigger (`{t, d, a}`): auto
+    receiver.status = 200
+    sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"t": boss.tenant_id, "d": did, "a": 3}))
+    work()
+    assert triggers(did) == ["auto"] * 3
+
+    # an operator's retry: manual
+    boss = login(api, boss.email)
+    assert api.post(f"/webhooks/deliveries/{did}/retry", token=boss.token).status == 200
+    work()
+    # ... also when its job is lost and the sweep queues it again
+    assert api.post(f"/webhooks/deliveries/{did}/retry", token=boss.token).status == 200
+    sqs.purge_queue(QueueUrl=url)
+    clock.advance(minutes=3)
+    assert sweep(pipe) == 1
+    # ... and a range's retry (a manual attempt that fails is not retried on the schedule)
+    receiver.status = 503
+    assert api.post(f"/webhooks/deliveries/{did}/retry", token=boss.token).status == 200
+    work()
+    receiver.status = 200
+    since = clock.iso(clock.now() - timedelta(hours=1))
+    queued = api.post(
+        "/webhooks/deliveries/retry-failed", {"since": since, "until": clock.iso()}, token=boss.token
+    )
+    assert queued.json["delivery_ids"] == [did], queued.text
+    work()
+    assert triggers(did) == ["auto"] * 3 + ["manual"] * 4
+    assert len(receiver.got) == 7
+    assert api.get(f"/webhooks/deliveries/{did}", token=boss.token).json["status"] == "succeeded"
+
+    # a test send: test
+    test = api.post(f"/webhooks/endpoints/{ep['endpoint_id']}/test", {}, token=boss.token).json
+    assert triggers(test["delivery_id"]) == ["test"]
+
+
 def test_a_timing_out_endpoint_moves_to_the_slow_lane_and_the_others_keep_flowing(
     api: Api, local_targets: None, receiver: Receiver
 ) -> None:
@@ -404,3 +468,70 @@ def test_the_per_endpoint_rate_limit_puts_the_excess_back(
     assert len(receiver.got) == total
     log = api.get("/webhooks/deliveries", token=boss.token).json["items"]
     assert sorted((d["status"], d["attempts"]) for d in log) == [("succeeded", 1)] * total
+
+
+@pytest.mark.parametrize("headers_too", [False, True], ids=["dripping-body", "dripping-headers"])
+def test_a_dripping_answer_is_cut_at_the_attempts_deadline(
+    local_targets: None, receiver: Receiver, headers_too: bool
+) -> None:
+    """A receiver answering a byte every 0.2 s (never long enough for a socket timeout) for 15 s:
+    the attempt ends at its 2 s deadline as a timeout, and the pooled session still works."""
+    import time
+
+    from keel.webhooks import sender
+
+    drip = Drip(headers_too=headers_too).start()
+    try:
+        began = time.monotonic()
+        outcome = sender.post(drip.url, "{}", {}, 2)
+        took = time.monotonic() - began
+        assert (outcome.timed_out, outcome.error, outcome.status_code, outcome.ok) == (
+            True,
+            "timeout",
+            None,
+            False,
+        )
+        assert 1.9 <= took < 2 + 3, took
+        assert sender.post(receiver.url, "{}", {}, 2).ok
+        assert sender.post(drip.url, "{}", {}, 1).timed_out  # again, on a new connection
+    finally:
+        drip.stop()
+
+
+def test_a_dripping_endpoint_holds_the_worker_no_longer_than_its_timeout(
+    api: Api, local_targets: None
+) -> None:
+    """Through the delivery worker: the attempt is recorded as a timeout near the endpoint's 1 s
+    timeout (the receiver would drip for 15 s), and retried in the slow lane like any timeout."""
+    import time
+
+    drip = Drip().start()
+    try:
+        pipe = Pipeline(api.stack)
+        boss = tenant_admin(api, super_admin(api))
+        pipe.run()
+        ep = register(api, boss, drip.url, timeout_seconds=1)
+        member(api, boss, "a@acme.example.com")
+        pipe.relay()
+        while pipe.work("WebhookFanoutQueue", "functions/workers/webhook_fanout/")[0]:
+            pass
+        began = time.monotonic()
+        assert pipe.work("WebhookDeliveryQueue", "functions/workers/webhook_delivery/")[0] >= 1
+        took = time.monotonic() - began
+        assert took < 1 + 3, took
+        assert drip.got == 1
+        (item,) = api.get("/webhooks/deliveries", token=boss.token).json["items"]
+        assert (item["status"], item["attempts"], item["last_error"]) == ("retrying", 1, "timeout")
+        detail = api.get(f"/webhooks/deliveries/{item['delivery_id']}", token=boss.token).json
+        (attempt,) = detail["attempt_log"]
+        assert (attempt["status_code"], attempt["error"], attempt["trigger"]) == (None, "timeout", "auto")
+        assert 900 <= attempt["latency_ms"] < 4000
+        delayed = api.stack.client("sqs").get_queue_attributes(
+            QueueUrl=api.stack.queues["WebhookSlowQueue"],
+            AttributeNames=["ApproximateNumberOfMessagesDelayed"],
+        )
+        assert delayed["Attributes"]["ApproximateNumberOfMessagesDelayed"] == "1"  # retried like any timeout
+        got = repo.for_tenant(boss.tenant_id).endpoint(ep["endpoint_id"]) or {}
+        assert got.get("slow_until")
+    finally:
+        drip.stop()

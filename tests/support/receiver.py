@@ -59,3 +59,54 @@ class Receiver:
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+@dataclass
+class Drip:
+    """A receiver that answers a byte every `interval` seconds for at least `seconds`: its body, or
+    with `headers_too` its status line and headers as well (the slow drip no socket timeout trips)."""
+
+    interval: float = 0.2
+    seconds: float = 15.0
+    headers_too: bool = False
+    got: int = 0
+    server: Any = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+
+    def start(self) -> Drip:
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True
+
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("content-length", 0)))
+                owner.got += 1
+                body = b"x" * int(owner.seconds / owner.interval)
+                head = f"HTTP/1.1 200 OK\r\ncontent-length: {len(body)}\r\n\r\n".encode()
+                if not owner.headers_too:
+                    self.wfile.write(head)
+                    head = b""
+                self.close_connection = True
+                try:
+                    for byte in head + body:
+                        self.wfile.write(bytes([byte]))
+                        time.sleep(owner.interval)
+                except OSError:
+                    return  # the client hung up
+
+            def log_message(self, *args: Any) -> None:  # noqa: ARG002
+                return None
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

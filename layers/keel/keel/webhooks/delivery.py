@@ -80,7 +80,8 @@ class Report:
     slow_endpoints: set[tuple[str, str]] = field(default_factory=set)
 
 
-def run(jobs: list[queue.Job], lane: str = queue.FAST, trigger: str = "auto") -> Report:
+def run(jobs: list[queue.Job], lane: str = queue.FAST) -> Report:
+    """Each attempt is recorded with its job's trigger (`auto`, or `manual` for an operator's retry)."""
     report = Report()
     found = repo.get_many([repo.message_key(j.tenant_id, j.delivery_id) for j in jobs])
     live = _live(jobs, found, report)
@@ -96,7 +97,7 @@ def run(jobs: list[queue.Job], lane: str = queue.FAST, trigger: str = "auto") ->
         if ep is None or not ep.active:
             reason = "endpoint deleted" if ep is None else "endpoint disabled"
             outcome = sender.Outcome(None, 0.0, reason, "")
-            ops.append(_record(job, msg, outcome, now_iso, trigger, final=True))
+            ops.append(_record(job, msg, outcome, now_iso, final=True))
             continue
         if lane == queue.FAST and ep.slow_until and ep.slow_until > now_iso:
             forward.append((job, 0))
@@ -122,7 +123,7 @@ def run(jobs: list[queue.Job], lane: str = queue.FAST, trigger: str = "auto") ->
             )
             wait = schedule.delay(job.attempt, retry_after)
             final = wait is None
-        ops.append(_record(job, msg, outcome, now_iso, trigger, final=final, wait=wait))
+        ops.append(_record(job, msg, outcome, now_iso, final=final, wait=wait))
         if wait is not None and wait <= queue.MAX_DELAY:
             lane_for = queue.SLOW if outcome.timed_out or (ep.slow_until or "") > now_iso else queue.FAST
             retries[lane_for].append((queue.Job(job.tenant_id, job.delivery_id, job.attempt + 1), int(wait)))
@@ -165,12 +166,11 @@ def _record(
     msg: dict[str, Any],
     outcome: sender.Outcome,
     now_iso: str,
-    trigger: str,
     *,
     final: bool,
     wait: float | None = None,
 ) -> dict[str, Any]:
-    entry = messages.attempt_entry(job.attempt, trigger, outcome, now_iso)
+    entry = messages.attempt_entry(job.attempt, job.trigger, outcome, now_iso)
     status = "succeeded" if outcome.ok else ("failed" if final else "retrying")
     due_at = queued_until = None
     if not final and wait is not None:

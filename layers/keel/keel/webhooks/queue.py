@@ -1,4 +1,7 @@
-"""The delivery queues: a job is `{t: tenant, d: delivery id, a: attempt number}`.
+"""The delivery queues: a job is `{t: tenant, d: delivery id, a: attempt number, r: trigger}`.
+
+The trigger is what caused the attempt, recorded with it: `auto` (the first try and the scheduled
+retries) or `manual` (an operator's retry); a job queued before the field existed is `auto`.
 
 Two lanes: `WebhookDeliveryQueue` for every endpoint, `WebhookSlowQueue` for endpoints that
 recently timed out (their own worker, so they never hold up the others). SQS delays a job by at
@@ -17,6 +20,8 @@ from keel.core.config import settings
 FAST = "WebhookDeliveryQueue"
 SLOW = "WebhookSlowQueue"
 MAX_DELAY = 900
+AUTO, MANUAL = "auto", "manual"
+TRIGGERS = frozenset({AUTO, MANUAL})
 
 
 @dataclass(frozen=True)
@@ -24,16 +29,19 @@ class Job:
     tenant_id: str
     delivery_id: str
     attempt: int
+    trigger: str = AUTO
 
     def body(self) -> str:
         return json.dumps(
-            {"t": self.tenant_id, "d": self.delivery_id, "a": self.attempt}, separators=(",", ":")
+            {"t": self.tenant_id, "d": self.delivery_id, "a": self.attempt, "r": self.trigger},
+            separators=(",", ":"),
         )
 
     @classmethod
     def parse(cls, body: str) -> Job:
         data: dict[str, Any] = json.loads(body)
-        return cls(str(data["t"]), str(data["d"]), int(data["a"]))
+        trigger = data.get("r")
+        return cls(str(data["t"]), str(data["d"]), int(data["a"]), trigger if trigger in TRIGGERS else AUTO)
 
 
 def send(jobs: list[tuple[Job, int]], lane: str = FAST) -> None:

@@ -183,12 +183,13 @@ class WebhookRepo:
             cursor = page.next_cursor
 
     def requeue(self, tx: Tx, delivery_id: str, attempt: int, now: str, queued_until: str) -> None:
-        """A finished message gets one more (manual) attempt, numbered `attempt`, due now."""
+        """A finished message gets one more (manual) attempt, numbered `attempt`, due now. The
+        message notes the trigger too, so the sweep re-queues a lost job as `manual`."""
         tx.update(
             self.messages_pk,
             delivery_id,
             "SET #st = :p, next_attempt = :a, last_auto = :a, due_at = :now, queued_until = :q, "
-            "GSI1PK = :due, GSI1SK = :dsk, updated_at = :now",
+            "GSI1PK = :due, GSI1SK = :dsk, updated_at = :now, next_trigger = :manual",
             names={"#st": "status"},
             values={
                 ":p": "pending",
@@ -199,6 +200,7 @@ class WebhookRepo:
                 ":dsk": keys.webhook_due_sk(now, self.tenant_id, delivery_id),
                 ":s": "succeeded",
                 ":f": "failed",
+                ":manual": "manual",
             },
             condition="next_attempt = :a AND #st IN (:s, :f)",
             on_fail=KeelError(ErrorCode.SAAS_011, "The message changed meanwhile; reload it"),
@@ -270,7 +272,7 @@ def outcome_update(
         ":err": entry.get("error") or "",
         ":n": attempt,
     }
-    removes = ["lease"]
+    removes = ["lease", "next_trigger"]
     if due_at:
         sets |= {"due_at": ":due", "GSI1PK": ":gpk", "GSI1SK": ":gsk"}
         values |= {

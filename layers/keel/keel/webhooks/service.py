@@ -352,7 +352,8 @@ def _requeue(principal: Principal, scoped: str, items: list[dict[str, Any]], act
         )
         change.commit()
         queue.send(
-            [(queue.Job(scoped, i["delivery_id"], int(i["next_attempt"])), 0) for i in chunk], queue.FAST
+            [(queue.Job(scoped, i["delivery_id"], int(i["next_attempt"]), queue.MANUAL), 0) for i in chunk],
+            queue.FAST,
         )
         done += [i["delivery_id"] for i in chunk]
     return done

@@ -3,6 +3,8 @@ queue holds (a retry beyond SQS's 15-minute delay, or a job whose send was lost)
 
 from __future__ import annotations
 
+from typing import Any
+
 from keel.core import clock
 from keel.webhooks import messages, queue, repo
 
@@ -16,7 +18,7 @@ def queue_due(limit: int = 5000) -> int:
         now_iso = clock.iso(now)
         due = repo.due_messages(now_iso, BATCH)
         jobs = [
-            (queue.Job(item["tenant_id"], item["delivery_id"], int(item["next_attempt"])), 0)
+            (queue.Job(item["tenant_id"], item["delivery_id"], int(item["next_attempt"]), _trigger(item)), 0)
             for item in due
             if (item.get("queued_until") or "") < now_iso
             and repo.claim_due(item, now_iso, clock.iso(now + messages.REQUEUE_GRACE))
@@ -26,3 +28,8 @@ def queue_due(limit: int = 5000) -> int:
         if len(due) < BATCH or not jobs:
             return queued
     return queued
+
+
+def _trigger(item: dict[str, Any]) -> str:
+    """`manual` for an operator's retry whose job was lost, else `auto`."""
+    return queue.MANUAL if item.get("next_trigger") == queue.MANUAL else queue.AUTO
