@@ -3,6 +3,7 @@ invoices, plans and subscriptions, reconciliation against the fake gateway."""
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -200,6 +201,64 @@ def test_nomba_payment_success_once_and_bad_signature_refused(api: Api, stack: S
     assert refund.status == 201, refund.text
     state = requests.get(gw_url(stack) + "/_fake/state", timeout=5).json()
     assert [r["amount"] for r in state["nomba_refunds"]] == ["500.00"]
+
+
+def test_stored_deliveries_keep_no_personal_data_and_payments_keep_the_email(
+    api: Api, stack: Stack, world
+) -> None:
+    """A Nomba delivery with the customer's fields and a Stripe payment with its receipt e-mail and
+    billing details are stored without them (API and table); the payment still records the
+    e-mail it was paid with, the one place payments keep it, and nothing is held once applied."""
+    root, boss, _ = world
+    nomba = gw.nomba_body("req-pii", boss.tenant_id)
+    nomba["data"]["customer"] = {
+        "email": "ngozi@example.com",
+        "name": "Ngozi Eze",
+        "phone": "+2348031112222",
+        "billingAddress": "4 Awolowo Way, Ikeja",
+    }
+    nomba["data"]["order"].update(customerEmail="ngozi@example.com", customerName="Ngozi Eze")
+    assert gw.send_nomba(api, nomba).status == 200
+    billing = {"email": "chidi@example.com", "name": "Chidi Obi", "phone": "+2348035556666"}
+    charge = {"object": "charge", "billing_details": {**billing, "address": {"line1": "9 Allen Avenue"}}}
+    intent = gw.intent(
+        "pi_pii", boss.tenant_id, 900, "INV-PII", receipt_email="chidi@example.com", latest_charge=charge
+    )
+    assert gw.send_stripe(api, gw.stripe_event("evt_pii", "payment_intent.succeeded", intent)).status == 200
+    personal = ("ngozi@", "Ngozi", "+2348031112222", "Awolowo", "chidi@", "Chidi", "+2348035556666", "Allen")
+
+    def leaks(texts: list[str]) -> list[str]:
+        return [p for p in personal for text in texts if p in text]
+
+    def shown() -> list[str]:
+        return [r["body"] for r in api.get("/gateway-events", token=root.token).json["items"]]
+
+    def stored(but: str = "") -> list[str]:
+        items = stack.entities("gateway_event")
+        assert len(items) == 2
+        return [json.dumps({k: v for k, v in i.items() if k != but}, default=str) for i in items]
+
+    # before the worker: bodies clean; the e-mails the worker reads held beside them, never shown
+    assert leaks(shown()) == []
+    assert leaks(stored(but="held")) == []
+    assert sorted((i["held"] for i in stack.entities("gateway_event")), key=str) == [
+        {"data.customer.email": "ngozi@example.com", "data.order.customerEmail": "ngozi@example.com"},
+        {"data.object.receipt_email": "chidi@example.com"},
+    ]
+    gw.apply_events(stack)
+    assert leaks(shown() + stored()) == []
+    assert all("held" not in i for i in stack.entities("gateway_event"))
+    assert {
+        p["gateway"]: p["customer_email"] for p in api.get("/payments", token=boss.token).json["items"]
+    } == {
+        "nomba": "ngozi@example.com",
+        "stripe": "chidi@example.com",
+    }
+    [receipt] = api.get("/gateway-events", token=root.token, query={"gateway": "nomba"}).json["items"]
+    data = json.loads(receipt["body"])["data"]
+    assert data["customer"] == dict.fromkeys(("email", "name", "phone", "billingAddress"), "[redacted]")
+    assert data["order"]["customerEmail"] == data["order"]["customerName"] == "[redacted]"
+    assert data["transaction"]["transactionId"] == "WEB-req-pii"
 
 
 def gw_url(stack: Stack) -> str:
