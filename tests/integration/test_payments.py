@@ -456,6 +456,70 @@ def test_drift_in_the_gateway_is_reconciled_and_reported(
     assert out["changed"] == []
 
 
+def test_a_gateway_subscription_on_another_plan_is_reconciled_and_reported(
+    api: Api, stack: Stack, world, fake: FakeGateways
+) -> None:
+    """The gateway charges for another plan than ours (its price names it): reconciliation reports
+    the plan drift and moves the subscription and the tenant's plan and user limit to it; a price
+    naming a plan the catalogue lacks is reported as an error and changes nothing."""
+    root, boss, other = world
+    _subscribe(api, stack, boss.tenant_id, plan="professional", sid="sub_plan")
+    _subscribe(api, stack, other.tenant_id, plan="professional", sid="sub_same")
+    gateway = f"{fake.url}/_fake/stripe/subscriptions"
+    requests.put(
+        f"{gateway}/sub_same", json=gw.subscription("sub_same", other.tenant_id, "professional"), timeout=5
+    )
+    on_enterprise = gw.subscription("sub_plan", boss.tenant_id, "enterprise")
+    requests.put(f"{gateway}/sub_plan", json=on_enterprise, timeout=5)
+
+    report = api.post("/billing/reconcile", token=root.token).json
+    assert report["checked"] == 2
+    assert report["errors"] == []
+    assert [(c["tenant_id"], c["field"], c["ours"], c["gateway"]) for c in report["changed"]] == [
+        (boss.tenant_id, "plan_id", "professional", "enterprise")
+    ]
+    [sub] = api.get("/subscriptions", token=boss.token).json["items"]
+    assert (sub["plan_id"], sub["status"]) == ("enterprise", "active")
+    tenant = api.get(f"/tenants/{boss.tenant_id}", token=boss.token).json
+    assert (tenant["plan"], tenant["limits"]["max_users"]) == ("enterprise", 1000)
+    assert api.get(f"/tenants/{other.tenant_id}", token=other.token).json["plan"] == "professional"
+    [event] = api.get("/billing-events", token=boss.token, query={"kind": "subscription.reconciled"}).json[
+        "items"
+    ]
+    assert event["details"]["plan_id"] == {"ours": "professional", "gateway": "enterprise"}
+    moved = [
+        i["event"]["data"] for i in _items(stack, "outbox") if i["event"]["type"] == "subscription.updated"
+    ]
+    assert [(m["from_plan"], m["plan_id"]) for m in moved] == [("professional", "enterprise")]
+    assert api.post("/billing/reconcile", token=root.token).json["changed"] == []
+
+    # a price naming no plan we know: reported, nothing changed
+    requests.put(
+        f"{gateway}/sub_plan", json=gw.subscription("sub_plan", boss.tenant_id, "gold_2019"), timeout=5
+    )
+    unknown = api.post("/billing/reconcile", token=root.token).json
+    assert unknown["changed"] == []
+    [error] = unknown["errors"]
+    assert error["subscription_id"] == sub["subscription_id"]
+    assert "'gold_2019'" in error["error"]
+    assert api.get(f"/tenants/{boss.tenant_id}", token=boss.token).json["plan"] == "enterprise"
+
+    # the daily schedule does the same: the gateway moved the tenant down to starter (and past due)
+    down = gw.subscription("sub_plan", boss.tenant_id, "starter", status="past_due")
+    requests.put(f"{gateway}/sub_plan", json=down, timeout=5)
+    from infra.lambda_events import scheduled_event
+
+    out = function_module("functions/schedules/reconcile_subscriptions/").lambda_handler(
+        scheduled_event("arn:aws:events:us-east-1:123456789012:rule/daily"), LambdaContext("reconcile")
+    )
+    assert sorted((c["field"], c["ours"], c["gateway"]) for c in out["changed"]) == [
+        ("plan_id", "enterprise", "starter"),
+        ("status", "active", "past_due"),
+    ]
+    tenant = api.get(f"/tenants/{boss.tenant_id}", token=boss.token).json
+    assert (tenant["plan"], tenant["limits"]["max_users"]) == ("starter", 25)
+
+
 def test_gateway_status(api: Api, stack: Stack, world) -> None:
     root, boss, _ = world
     gw.send_stripe(api, "{}", "garbage")
