@@ -3,6 +3,7 @@ invoices, plans and subscriptions, reconciliation against the fake gateway."""
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -202,6 +203,64 @@ def test_nomba_payment_success_once_and_bad_signature_refused(api: Api, stack: S
     assert [r["amount"] for r in state["nomba_refunds"]] == ["500.00"]
 
 
+def test_stored_deliveries_keep_no_personal_data_and_payments_keep_the_email(
+    api: Api, stack: Stack, world
+) -> None:
+    """A Nomba delivery with the customer's fields and a Stripe payment with its receipt e-mail and
+    billing details are stored without them (API and table); the payment still records the
+    e-mail it was paid with, the one place payments keep it, and nothing is held once applied."""
+    root, boss, _ = world
+    nomba = gw.nomba_body("req-pii", boss.tenant_id)
+    nomba["data"]["customer"] = {
+        "email": "ngozi@example.com",
+        "name": "Ngozi Eze",
+        "phone": "+2348031112222",
+        "billingAddress": "4 Awolowo Way, Ikeja",
+    }
+    nomba["data"]["order"].update(customerEmail="ngozi@example.com", customerName="Ngozi Eze")
+    assert gw.send_nomba(api, nomba).status == 200
+    billing = {"email": "chidi@example.com", "name": "Chidi Obi", "phone": "+2348035556666"}
+    charge = {"object": "charge", "billing_details": {**billing, "address": {"line1": "9 Allen Avenue"}}}
+    intent = gw.intent(
+        "pi_pii", boss.tenant_id, 900, "INV-PII", receipt_email="chidi@example.com", latest_charge=charge
+    )
+    assert gw.send_stripe(api, gw.stripe_event("evt_pii", "payment_intent.succeeded", intent)).status == 200
+    personal = ("ngozi@", "Ngozi", "+2348031112222", "Awolowo", "chidi@", "Chidi", "+2348035556666", "Allen")
+
+    def leaks(texts: list[str]) -> list[str]:
+        return [p for p in personal for text in texts if p in text]
+
+    def shown() -> list[str]:
+        return [r["body"] for r in api.get("/gateway-events", token=root.token).json["items"]]
+
+    def stored(but: str = "") -> list[str]:
+        items = stack.entities("gateway_event")
+        assert len(items) == 2
+        return [json.dumps({k: v for k, v in i.items() if k != but}, default=str) for i in items]
+
+    # before the worker: bodies clean; the e-mails the worker reads held beside them, never shown
+    assert leaks(shown()) == []
+    assert leaks(stored(but="held")) == []
+    assert sorted((i["held"] for i in stack.entities("gateway_event")), key=str) == [
+        {"data.customer.email": "ngozi@example.com", "data.order.customerEmail": "ngozi@example.com"},
+        {"data.object.receipt_email": "chidi@example.com"},
+    ]
+    gw.apply_events(stack)
+    assert leaks(shown() + stored()) == []
+    assert all("held" not in i for i in stack.entities("gateway_event"))
+    assert {
+        p["gateway"]: p["customer_email"] for p in api.get("/payments", token=boss.token).json["items"]
+    } == {
+        "nomba": "ngozi@example.com",
+        "stripe": "chidi@example.com",
+    }
+    [receipt] = api.get("/gateway-events", token=root.token, query={"gateway": "nomba"}).json["items"]
+    data = json.loads(receipt["body"])["data"]
+    assert data["customer"] == dict.fromkeys(("email", "name", "phone", "billingAddress"), "[redacted]")
+    assert data["order"]["customerEmail"] == data["order"]["customerName"] == "[redacted]"
+    assert data["transaction"]["transactionId"] == "WEB-req-pii"
+
+
 def gw_url(stack: Stack) -> str:
     import json as j
 
@@ -395,6 +454,70 @@ def test_drift_in_the_gateway_is_reconciled_and_reported(
     )
     assert out["checked"] == 1
     assert out["changed"] == []
+
+
+def test_a_gateway_subscription_on_another_plan_is_reconciled_and_reported(
+    api: Api, stack: Stack, world, fake: FakeGateways
+) -> None:
+    """The gateway charges for another plan than ours (its price names it): reconciliation reports
+    the plan drift and moves the subscription and the tenant's plan and user limit to it; a price
+    naming a plan the catalogue lacks is reported as an error and changes nothing."""
+    root, boss, other = world
+    _subscribe(api, stack, boss.tenant_id, plan="professional", sid="sub_plan")
+    _subscribe(api, stack, other.tenant_id, plan="professional", sid="sub_same")
+    gateway = f"{fake.url}/_fake/stripe/subscriptions"
+    requests.put(
+        f"{gateway}/sub_same", json=gw.subscription("sub_same", other.tenant_id, "professional"), timeout=5
+    )
+    on_enterprise = gw.subscription("sub_plan", boss.tenant_id, "enterprise")
+    requests.put(f"{gateway}/sub_plan", json=on_enterprise, timeout=5)
+
+    report = api.post("/billing/reconcile", token=root.token).json
+    assert report["checked"] == 2
+    assert report["errors"] == []
+    assert [(c["tenant_id"], c["field"], c["ours"], c["gateway"]) for c in report["changed"]] == [
+        (boss.tenant_id, "plan_id", "professional", "enterprise")
+    ]
+    [sub] = api.get("/subscriptions", token=boss.token).json["items"]
+    assert (sub["plan_id"], sub["status"]) == ("enterprise", "active")
+    tenant = api.get(f"/tenants/{boss.tenant_id}", token=boss.token).json
+    assert (tenant["plan"], tenant["limits"]["max_users"]) == ("enterprise", 1000)
+    assert api.get(f"/tenants/{other.tenant_id}", token=other.token).json["plan"] == "professional"
+    [event] = api.get("/billing-events", token=boss.token, query={"kind": "subscription.reconciled"}).json[
+        "items"
+    ]
+    assert event["details"]["plan_id"] == {"ours": "professional", "gateway": "enterprise"}
+    moved = [
+        i["event"]["data"] for i in _items(stack, "outbox") if i["event"]["type"] == "subscription.updated"
+    ]
+    assert [(m["from_plan"], m["plan_id"]) for m in moved] == [("professional", "enterprise")]
+    assert api.post("/billing/reconcile", token=root.token).json["changed"] == []
+
+    # a price naming no plan we know: reported, nothing changed
+    requests.put(
+        f"{gateway}/sub_plan", json=gw.subscription("sub_plan", boss.tenant_id, "gold_2019"), timeout=5
+    )
+    unknown = api.post("/billing/reconcile", token=root.token).json
+    assert unknown["changed"] == []
+    [error] = unknown["errors"]
+    assert error["subscription_id"] == sub["subscription_id"]
+    assert "'gold_2019'" in error["error"]
+    assert api.get(f"/tenants/{boss.tenant_id}", token=boss.token).json["plan"] == "enterprise"
+
+    # the daily schedule does the same: the gateway moved the tenant down to starter (and past due)
+    down = gw.subscription("sub_plan", boss.tenant_id, "starter", status="past_due")
+    requests.put(f"{gateway}/sub_plan", json=down, timeout=5)
+    from infra.lambda_events import scheduled_event
+
+    out = function_module("functions/schedules/reconcile_subscriptions/").lambda_handler(
+        scheduled_event("arn:aws:events:us-east-1:123456789012:rule/daily"), LambdaContext("reconcile")
+    )
+    assert sorted((c["field"], c["ours"], c["gateway"]) for c in out["changed"]) == [
+        ("plan_id", "enterprise", "starter"),
+        ("status", "active", "past_due"),
+    ]
+    tenant = api.get(f"/tenants/{boss.tenant_id}", token=boss.token).json
+    assert (tenant["plan"], tenant["limits"]["max_users"]) == ("starter", 25)
 
 
 def test_gateway_status(api: Api, stack: Stack, world) -> None:

@@ -74,6 +74,27 @@ def intent(
     }
 
 
+def subscription(
+    sid: str, tenant_id: str, price_plan: str | None, *, metadata_plan: str = "professional", **extra: Any
+) -> dict[str, Any]:
+    """A Stripe subscription as the API returns it: its item's price names the plan it charges for
+    (`lookup_key`); `metadata.plan_id` is what it was created with."""
+    price = {"id": f"price_{price_plan}", "object": "price", "lookup_key": price_plan, "metadata": {}}
+    return {
+        "id": sid,
+        "object": "subscription",
+        "status": "active",
+        "cancel_at_period_end": False,
+        "current_period_end": 1900000000,
+        "metadata": {"tenant_id": tenant_id, "plan_id": metadata_plan},
+        "items": {
+            "object": "list",
+            "data": [{"id": f"si_{sid}", "object": "subscription_item", "price": price}],
+        },
+        **extra,
+    }
+
+
 def send_stripe(api: Api, payload: str, header: str | None = None) -> Reply:
     headers = {"stripe-signature": header if header is not None else stripe_header(payload)}
     if header == "":

@@ -4,6 +4,8 @@ The worker claims the event id with a conditional write before dispatching: of f
 of one event (five receipts) processed at once, one wins and the others are recorded as
 duplicates. A handler that fails releases the claim and the message is retried (then DLQ).
 Handlers are themselves version-checked, so a retry after a crash past their commit is harmless.
+The stored body has no personal data; the values a handler reads are put back from those held
+with the receipt (`redaction`), which go once it is processed.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from keel.payments import gateway_handlers, repo
+from keel.payments import gateway_handlers, redaction, repo
 from keel.payments.handlers import Ignored
 
 LEASE_SECONDS = 120
@@ -33,10 +35,10 @@ def _parse(gateway: str, body: dict[str, Any]) -> tuple[dict[str, Any], int]:
 
 def apply(receipt_id: str, *, reprocess: bool = False) -> str:
     """What became of the receipt: applied, duplicate, ignored (or raises: failed, to retry)."""
-    receipt = repo.require_receipt(receipt_id)
+    receipt, held = repo.receipt_to_apply(receipt_id)
     if receipt.verification != "verified" or not receipt.event_id or not receipt.event_type:
         return "rejected"
-    obj, created = _parse(receipt.gateway, json.loads(receipt.body))
+    obj, created = _parse(receipt.gateway, redaction.restored(json.loads(receipt.body), held))
     tenant_id = (
         str((obj.get("metadata") or (obj.get("order") or {}).get("metadata") or {}).get("tenant_id") or "")
         or None

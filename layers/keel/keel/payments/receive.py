@@ -1,68 +1,39 @@
 """Receiving a gateway's webhook: verify the raw body, store the delivery, queue it; answer fast.
 
 Every delivery is stored (`GatewayEvent`), valid or not: headers without credentials, the body
-(card details removed), source IP, the verification result; a verified one is stored with a
-`gateway.event_received` outbox event in one transaction, so it reaches the gateway-events
-worker (SNS -> SQS) even if this function stops right after answering.
+without card details or the buyer's personal data (`redaction`), source IP, the verification
+result; a verified one is stored with a `gateway.event_received` outbox event in one
+transaction, so it reaches the gateway-events worker (SNS -> SQS) even if this function stops
+right after answering.
 """
 
 from __future__ import annotations
 
-import json
-from typing import Any, Literal
+from typing import Literal
 
 from keel.core import clock, ids
 from keel.core.errors import ErrorCode, KeelError
 from keel.core.principal import Principal
 from keel.core.secrets import app_secret
-from keel.payments import repo, signatures
+from keel.payments import redaction, repo, signatures
 from keel.payments.models import GatewayEvent, Received
 from keel.store.change import Change
 
 SECRET_HEADERS = {"authorization", "cookie", "x-api-key", "proxy-authorization"}
-# card details a gateway could echo; never stored (Stripe sends none of the number or CVC)
-CARD_FIELDS = {
-    "number",
-    "cvc",
-    "cvv",
-    "cvv2",
-    "exp_month",
-    "exp_year",
-    "pan",
-    "card_number",
-    "pin",
-    "fingerprint",
-}
-MAX_STORED_BODY = 100_000
-
-
-def redact(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: ("[redacted]" if k.lower() in CARD_FIELDS else redact(v)) for k, v in value.items()}
-    if isinstance(value, list):
-        return [redact(v) for v in value]
-    return value
-
-
-def _stored_body(raw: bytes) -> str:
-    text = raw.decode("utf-8", errors="replace")
-    try:
-        return json.dumps(redact(json.loads(text)), separators=(",", ":"))[:MAX_STORED_BODY]
-    except ValueError:
-        return text[:MAX_STORED_BODY]
 
 
 def receive(
     gateway: Literal["stripe", "nomba"], raw: bytes, headers: dict[str, str], source_ip: str | None
 ) -> Received:
     headers = {k.lower(): v for k, v in headers.items()}
+    stored_body, held = redaction.stored(gateway, raw)
     receipt = GatewayEvent(
         receipt_id=ids.new_id("gwe"),
         gateway=gateway,
         received_at=clock.iso(),
         source_ip=source_ip,
         headers={k: v[:500] for k, v in headers.items() if k not in SECRET_HEADERS},
-        body=_stored_body(raw),
+        body=stored_body,
         verification="verified",
         processing="pending",
     )
@@ -91,7 +62,7 @@ def receive(
         change.commit()
         raise
     receipt = receipt.model_copy(update={"event_id": event_id[:200], "event_type": event_type[:200]})
-    repo.add_receipt(change.tx, receipt)
+    repo.add_receipt(change.tx, receipt, held=held)
     change.emit("gateway.event_received", {"receipt_id": receipt.receipt_id, "gateway": gateway})
     change.commit()
     return Received(receipt_id=receipt.receipt_id)

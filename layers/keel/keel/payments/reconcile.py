@@ -1,7 +1,11 @@
 """Reconciliation: each gateway subscription compared with the gateway; drift fixed and reported.
 
-Compared: status, cancel_at_period_end, current_period_end. The gateway is the truth for what
-it charges; each correction is a transaction with its billing event, domain event and audit.
+Compared: status, cancel_at_period_end, current_period_end and the plan (the plan the Stripe
+price names, `subscriptions.price_plan_id`). The gateway is the truth for what it charges; each
+correction is a transaction with its billing event, domain event and audit. A plan correction
+moves the tenant's `plan` and `limits.max_users` with the subscription, even below the users in
+use (as a subscription created on the gateway does). A price naming a plan the catalogue does
+not know is reported (`errors`) and left alone: there is no limit to apply.
 """
 
 from __future__ import annotations
@@ -15,8 +19,11 @@ from keel.core.principal import Principal
 from keel.payments import gateways, repo
 from keel.payments.ledger import billing_event
 from keel.payments.models import Drift, ReconcileReport, Subscription, SubscriptionStatus
-from keel.payments.subscriptions import _ref, iso_of
+from keel.payments.subscriptions import _ref, iso_of, price_plan_id
+from keel.plans import repo as plans
+from keel.plans.models import Plan
 from keel.store.change import Change
+from keel.tenants import repo as tenants
 
 
 def reconcile(principal: Principal) -> ReconcileReport:
@@ -31,11 +38,30 @@ def reconcile(principal: Principal) -> ReconcileReport:
         except KeelError as err:
             errors.append({"subscription_id": sub.subscription_id, "error": err.message})
             continue
-        changed += _fix(principal, sub, remote)
+        changed += _fix(principal, sub, remote, errors)
     return ReconcileReport(checked=checked, changed=changed, errors=errors)
 
 
-def _fix(principal: Principal, sub: Subscription, remote: dict[str, Any]) -> list[Drift]:
+def _plan(sub: Subscription, remote: dict[str, Any], errors: list[dict[str, str]]) -> Plan | None:
+    """The catalogue's plan the gateway charges for, when it is not ours."""
+    named = price_plan_id(remote)
+    if not named or named == sub.plan_id:
+        return None
+    plan = plans.get(named)
+    if plan is None:
+        errors.append(
+            {
+                "subscription_id": sub.subscription_id,
+                "error": f"the gateway charges for plan {named!r}, which the catalogue does not have "
+                f"(ours: {sub.plan_id!r}); not changed",
+            }
+        )
+    return plan
+
+
+def _fix(
+    principal: Principal, sub: Subscription, remote: dict[str, Any], errors: list[dict[str, str]]
+) -> list[Drift]:
     items = ((remote.get("items") or {}).get("data")) or [{}]
     theirs: dict[str, Any] = {
         "status": SubscriptionStatus(str(remote.get("status") or sub.status.value)),
@@ -43,6 +69,9 @@ def _fix(principal: Principal, sub: Subscription, remote: dict[str, Any]) -> lis
         "current_period_end": iso_of(remote.get("current_period_end") or items[0].get("current_period_end"))
         or sub.current_period_end,
     }
+    plan = _plan(sub, remote, errors)
+    if plan is not None:
+        theirs["plan_id"] = plan.plan_id
     ours: dict[str, Any] = {k: getattr(sub, k) for k in theirs}
     drift = [
         Drift(
@@ -63,6 +92,12 @@ def _fix(principal: Principal, sub: Subscription, remote: dict[str, Any]) -> lis
     change = Change(principal)
     billing.put_subscription(change.tx, updated, (version or 0) + 1, version)
     change.emit("subscription.reconciled", _ref(updated), tenant_id=sub.tenant_id)
+    if plan is not None:  # the gateway already charges for it: its limit applies even below usage
+        tenants.for_tenant(sub.tenant_id).set_plan(
+            change.tx, plan.plan_id, plan.limits.max_users, refuse_below_usage=False
+        )
+        moved = {**_ref(updated), "from_plan": sub.plan_id}
+        change.emit("subscription.updated", moved, tenant_id=sub.tenant_id)
     details = {d.field: {"ours": d.ours, "gateway": d.gateway} for d in drift}
     billing.add_billing_event(
         change.tx,

@@ -34,6 +34,7 @@ _META = {
     "GSI3SK",
     "version",
     "refundable",
+    "held",  # a receipt's personal values held for the worker (`redaction`): never shown
 }
 
 
@@ -44,7 +45,8 @@ def _clean(item: dict[str, Any]) -> dict[str, Any]:
 # ------------------------------------------------------------------ gateway receipts and claims
 
 
-def add_receipt(tx: Tx, event: GatewayEvent) -> None:
+def add_receipt(tx: Tx, event: GatewayEvent, held: dict[str, str] | None = None) -> None:
+    """A delivery; `held`: the personal values its worker needs, removed once it is processed."""
     tx.put(
         {
             "PK": keys.gateway_event_pk(event.receipt_id),
@@ -55,6 +57,7 @@ def add_receipt(tx: Tx, event: GatewayEvent) -> None:
             "GSI2PK": keys.gateway_events_gateway_index_pk(event.gateway),
             "GSI2SK": keys.created_sk(event.received_at, event.receipt_id),
             **event.model_dump(mode="json"),
+            **({"held": held} if held else {}),
         },
         condition="attribute_not_exists(PK)",
     )
@@ -72,13 +75,21 @@ def require_receipt(receipt_id: str) -> GatewayEvent:
     return found
 
 
+def receipt_to_apply(receipt_id: str) -> tuple[GatewayEvent, dict[str, str]]:
+    """A delivery and the personal values held for its worker (empty once it was processed)."""
+    item = table.get(keys.gateway_event_pk(receipt_id), keys.GATEWAY_EVENT_SK, consistent=True)
+    if item is None:
+        raise not_found(Kind.GATEWAY_EVENT)
+    return GatewayEvent.model_validate(_clean(item)), dict(item.get("held") or {})
+
+
 def set_receipt_result(receipt_id: str, processing: str, detail: str | None, tenant_id: str | None) -> None:
+    """What became of a delivery; the values held for its worker go unless it failed (retried)."""
     fields = {"processing": processing, "processed_at": clock.iso(), "processing_detail": detail}
     if tenant_id:
         fields["tenant_id"] = tenant_id
-    upd = updates(
-        {k: v for k, v in fields.items() if v is not None}, remove=[k for k, v in fields.items() if v is None]
-    )
+    gone = [k for k, v in fields.items() if v is None] + ([] if processing == "failed" else ["held"])
+    upd = updates({k: v for k, v in fields.items() if v is not None}, remove=gone)
     table.update(
         keys.gateway_event_pk(receipt_id),
         keys.GATEWAY_EVENT_SK,

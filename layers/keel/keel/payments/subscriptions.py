@@ -289,7 +289,7 @@ def apply_gateway_subscription(gateway: str, obj: dict[str, Any], created: int) 
         )
         change.commit()
         return "applied"
-    plan_id = str(metadata.get("plan_id") or "starter")
+    plan_id = price_plan_id(obj) or str(metadata.get("plan_id") or "starter")
     plan = plans.get(plan_id)
     if plan is None:
         return f"ignored: unknown plan {plan_id!r}"
@@ -338,3 +338,17 @@ def apply_gateway_subscription(gateway: str, obj: dict[str, Any], created: int) 
 def _first_item(obj: dict[str, Any]) -> dict[str, Any]:
     items = ((obj.get("items") or {}).get("data")) or []
     return dict(items[0]) if items else {}
+
+
+def price_plan_id(obj: dict[str, Any]) -> str | None:
+    """The plan a Stripe subscription is charged for, as its price names it: the first item's
+    price `lookup_key`, else the price's `metadata.plan_id` (the same on a legacy `plan` object);
+    None when the price names no plan (the subscription's own `metadata.plan_id` is only what it
+    was created with)."""
+    item = _first_item(obj)
+    for price in (item.get("price"), item.get("plan"), obj.get("plan")):
+        if isinstance(price, dict):
+            named = price.get("lookup_key") or (price.get("metadata") or {}).get("plan_id")
+            if named:
+                return str(named)
+    return None
