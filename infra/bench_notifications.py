@@ -11,8 +11,10 @@
 - worker_stubbed: the batch worker's handler with AWS stubbed at botocore's HTTP boundary
   (`before-send`, as infra/bench_webhooks.py): every DynamoDB and SES call is serialised, signed and
   its answer parsed, as in Lambda, but answered from a dict in this process (writes stored, reads
-  answered from it). In-app and e-mail sends of STUB_MESSAGES recipients (100 a message): messages
-  per CPU-second and per wall second, DynamoDB calls per message. The worker's own speed.
+  answered from it), with the clients Lambda gets (`LAMBDA_TASK_ROOT` set: no client-side parameter
+  validation, `keel.core.aws`). In-app and e-mail sends of STUB_MESSAGES recipients (100 a
+  message): messages per CPU-second and per wall second, DynamoDB calls per message. The worker's
+  own speed.
 - render: a compiled template, p50/p99 warm.
 
     python -m infra.bench_notifications      # prints the figures; `make bench` includes them
@@ -24,8 +26,10 @@ import json
 import os
 import statistics
 import time
+from pathlib import Path
 from typing import Any
 
+ROOT_DIR = Path(__file__).resolve().parent.parent
 USERS = int(os.environ.get("BENCH_NOTIFY_USERS", "10000"))
 SAMPLE_BATCHES = int(os.environ.get("BENCH_NOTIFY_BATCHES", "3"))
 STUB_MESSAGES = int(os.environ.get("BENCH_NOTIFY_STUB_MESSAGES", "3000"))  # per channel, stubbed AWS
@@ -302,6 +306,8 @@ def _stubbed() -> dict[str, Any]:
             "POWERTOOLS_LOG_LEVEL": "ERROR",
             "TABLE_NAME": "keel-bench",
             "MAIL_FROM": "no-reply@bench.example.com",
+            # the clients Lambda gets (keel.core.aws)
+            "LAMBDA_TASK_ROOT": str(ROOT_DIR / "functions" / "workers" / "notify_batches"),
         }
     )
     os.environ.pop("AWS_ENDPOINT_URL", None)
@@ -337,7 +343,9 @@ def _stubbed() -> dict[str, Any]:
         worker = function_module("functions/workers/notify_batches/")
         _stubbed_channel("in_app", worker, calls)  # warm: imports, clients, compiled templates
         out = {channel: _stubbed_channel(channel, worker, calls) for channel in ("in_app", "email")}
-        worst = min(min(r["per_cpu_second"] or 0, r["per_second_wall"]) for r in out.values())
+        # per CPU-second: what one process does with its core (Lambda gives a full vCPU at 1,769 MB);
+        # the wall rate is reported too, but on a shared machine it measures the other work
+        worst = min(r["per_cpu_second"] or 0 for r in out.values())
         return out | {"target_per_second": TARGET, "ok": worst >= TARGET}
     finally:
         for service in ("dynamodb", "ses"):

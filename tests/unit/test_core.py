@@ -103,3 +103,41 @@ def test_each_kind_has_its_own_not_found_code_and_api_006_means_no_route() -> No
         and p.name != "errors.py"
     ]
     assert users == ["layers/keel/keel/http/app.py"], "not-found errors come from errors.not_found(kind)"
+
+
+@pytest.mark.parametrize(("in_lambda", "validated"), [(True, False), (False, True)])
+def test_clients_validate_parameters_outside_lambda_only(
+    monkeypatch: pytest.MonkeyPatch, in_lambda: bool, validated: bool
+) -> None:
+    """In Lambda the services validate requests (botocore's check is ~15 % of a call's CPU); the
+    suite and the local stack keep botocore's check, so a malformed request still fails a test.
+    The request never leaves: a `before-send` hook answers it."""
+    from botocore.awsrequest import AWSResponse
+    from botocore.exceptions import ParamValidationError
+
+    from keel.core import aws
+
+    class Raw:
+        def stream(self, **_: object) -> object:
+            yield b"{}"
+
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    if in_lambda:
+        monkeypatch.setenv("LAMBDA_TASK_ROOT", "/var/task")
+    else:
+        monkeypatch.delenv("LAMBDA_TASK_ROOT", raising=False)
+    aws.reset()
+    try:
+        client = aws.client("dynamodb")
+        client.meta.events.register(
+            "before-send", lambda request, **_: AWSResponse(request.url, 200, {}, Raw())
+        )
+        try:
+            client.get_item(TableName="t", Key={"PK": {"S": 5}})  # a number where a string belongs
+            refused = False
+        except ParamValidationError:
+            refused = True
+        assert refused is validated
+    finally:
+        monkeypatch.undo()
+        aws.reset()
