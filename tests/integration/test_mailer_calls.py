@@ -1,4 +1,5 @@
-"""The mailer's AWS calls per message: the user and their current link are read in one call."""
+"""The mailer's AWS calls per message: the user, their current link and the mail's template are
+read in one call."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from tests.support.mail import mailed_token
 from tests.support.pipeline import Pipeline
 
 
-def test_one_welcome_mail_costs_six_aws_calls(api: Api) -> None:
+def test_one_welcome_mail_costs_five_aws_calls(api: Api) -> None:
     root = super_admin(api)
     reply = api.post(
         "/tenants",
@@ -26,13 +27,13 @@ def test_one_welcome_mail_costs_six_aws_calls(api: Api) -> None:
         )
     handled, result = pipe.mail()
     assert (handled, result) == (1, {"batchItemFailures": []})
-    # idempotency in-progress, user + link pointer, link + audit, the tenant's and the platform's
-    # `system.activation` templates (none: the built-in text), the mail, idempotency done
+    # idempotency in-progress; the user, their link pointer, the tenant's and the platform's
+    # `system.activation` templates (none: the built-in text) and the user's preferences (their
+    # locale); the link + audit; the mail; idempotency done
     assert calls == [
         "PutItem",
         "BatchGetItem",
         "TransactWriteItems",
-        "BatchGetItem",
         "SendEmail",
         "UpdateItem",
     ]

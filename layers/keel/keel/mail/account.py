@@ -3,6 +3,8 @@ ever travels in an event; only hashes and ids do."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from keel.core import clock
 from keel.core.config import settings
 from keel.core.observability import logger
@@ -18,20 +20,23 @@ RESET_LINK_SECONDS = 3600
 
 
 def _link(
-    tenant_id: str, user_id: str, purpose: str, ttl: int, action: str
-) -> tuple[User, str] | tuple[None, None]:
-    """The user and a new link of `purpose`, or nothing when the user is not in the state for it.
+    tenant_id: str, user_id: str, purpose: str, ttl: int, action: str, template: str
+) -> tuple[User, str, dict[str, Any] | None] | tuple[None, None, None]:
+    """The user, a new link of `purpose` and the mail's stored `template` (None: the built-in
+    text), or nothing when the user is not in the state for it.
 
-    The user and their current link are read in one call (the link issuer needs the latter)."""
-    user, pointer = users.for_tenant(tenant_id).get_with_link(user_id, purpose)
+    The user, their current link (the link issuer needs it) and the template are read in one call."""
+    people = users.for_tenant(tenant_id)
+    stored, found = system_mail.read(tenant_id, template, user_id, people.link_keys(user_id, purpose))
+    user, pointer = people.with_link(found, user_id, purpose)
     wanted = UserStatus.PENDING_ACTIVATION if purpose == links.ACTIVATION else UserStatus.ACTIVE
     if user is None or user.status is not wanted:
         logger.info("link mail not needed", extra={"user_id": user_id, "purpose": purpose})
-        return None, None
+        return None, None, None
     token = links.issue_audited(
         tenant_id=tenant_id, user_id=user_id, purpose=purpose, ttl_seconds=ttl, action=action, pointer=pointer
     )
-    return user, token
+    return user, token, stored
 
 
 def send_activation(tenant_id: str, user_id: str, *, subject: str, intro: str = "") -> None:
@@ -41,7 +46,9 @@ def send_activation(tenant_id: str, user_id: str, *, subject: str, intro: str = 
     says why the account exists.
     """
     ttl = settings().activation_link_seconds
-    user, token = _link(tenant_id, user_id, links.ACTIVATION, ttl, "user.activation_sent")
+    user, token, template = _link(
+        tenant_id, user_id, links.ACTIVATION, ttl, "user.activation_sent", "system.activation"
+    )
     if user is None:
         return
     link = f"{settings().public_base_url}/activate?token={token}"
@@ -58,18 +65,21 @@ def send_activation(tenant_id: str, user_id: str, *, subject: str, intro: str = 
     )
     values = {"link": link, "expires_days": str(ttl // 86400), "intro": intro.strip()}
     send(
-        system_mail.styled(tenant_id, "system.activation", built_in, user=render.user_context(user), **values)
+        system_mail.restyled(
+            template, tenant_id, "system.activation", built_in, user=render.user_context(user), **values
+        )
     )
     logger.info("activation mail sent", extra={"user_id": user_id, "tenant_id": tenant_id})
 
 
 def password_reset(event: DomainEvent) -> None:
-    user, token = _link(
+    user, token, template = _link(
         event.data["tenant_id"],
         event.data["user_id"],
         links.PASSWORD_RESET,
         RESET_LINK_SECONDS,
         "user.password_reset_sent",
+        "system.password_reset",
     )
     if user is None:
         return
@@ -87,8 +97,8 @@ def password_reset(event: DomainEvent) -> None:
     )
     tenant_id = event.data["tenant_id"]
     send(
-        system_mail.styled(
-            tenant_id, "system.password_reset", built_in, user=render.user_context(user), link=link
+        system_mail.restyled(
+            template, tenant_id, "system.password_reset", built_in, user=render.user_context(user), link=link
         )
     )
     logger.info("password reset mail sent", extra={"user_id": event.data["user_id"]})

@@ -44,7 +44,10 @@ def verify_new_email(event: DomainEvent) -> None:
     from keel.users.service import EMAIL_CHANGE_SECONDS
 
     tenant_id, user_id = event.data["tenant_id"], event.data["user_id"]
-    user, pointer = users.for_tenant(tenant_id).get_with_link(user_id, links.EMAIL_CHANGE)
+    people = users.for_tenant(tenant_id)
+    keys = people.link_keys(user_id, links.EMAIL_CHANGE)
+    template, found = system_mail.read(tenant_id, "system.email_change", user_id, keys)
+    user, pointer = people.with_link(found, user_id, links.EMAIL_CHANGE)
     if user is None or not user.pending_email:
         return
     token = links.issue_audited(
@@ -67,8 +70,8 @@ def verify_new_email(event: DomainEvent) -> None:
     )
     values = {"link": link, "new_email": user.pending_email}
     send(
-        system_mail.styled(
-            tenant_id, "system.email_change", built_in, user=render.user_context(user), **values
+        system_mail.restyled(
+            template, tenant_id, "system.email_change", built_in, user=render.user_context(user), **values
         )
     )
 

@@ -613,10 +613,13 @@ def due(now: str, limit: int = 200) -> list[dict[str, Any]]:
 # system mail templates (mailtpl) -------------------------------------------------------------
 
 
-def system_template(tenant_id: str, name: str, user_id: str | None = None) -> dict[str, Any] | None:
+def system_template(
+    tenant_id: str, name: str, user_id: str | None = None, others: list[tuple[str, str]] | None = None
+) -> tuple[dict[str, Any] | None, dict[tuple[str, str], dict[str, Any]]]:
     """The e-mail template `name` for a user: in their locale (notification preferences), else its
-    language, else English; for each, the tenant's before the platform's. One BatchGetItem (the
-    English ones and the preferences), a second for a user whose locale is not English."""
+    language, else English; for each, the tenant's before the platform's. With it, the items of
+    `others` (keys other areas' repos give; raw). One BatchGetItem (the English ones, the
+    preferences, the others), a second for a user whose locale is not English."""
     from keel.core.principal import PLATFORM_TENANT
 
     owners = [keys.tenant_pk(t) for t in dict.fromkeys((tenant_id, PLATFORM_TENANT))]
@@ -625,12 +628,14 @@ def system_template(tenant_id: str, name: str, user_id: str | None = None) -> di
     def wanted(locales: list[str]) -> list[tuple[str, str]]:
         return [(pk, keys.notify_template_sk(name, "email", lo)) for lo in locales for pk in owners]
 
-    found = {(i["PK"], i["SK"]): i for i in table.batch_get(wanted(["en"]) + ([prefs] if prefs else []))}
+    first = list(dict.fromkeys(wanted(["en"]) + ([prefs] if prefs else []) + list(others or [])))
+    found = {(i["PK"], i["SK"]): i for i in table.batch_get(first)}
+    theirs = {k: found[k] for k in others or [] if k in found}
     locale = str((found.get(prefs) or {}).get("locale") or "en") if prefs else "en"
-    others = [lo for lo in dict.fromkeys((locale, locale.split("-", maxsplit=1)[0])) if lo != "en"]
-    if others:
-        found |= {(i["PK"], i["SK"]): i for i in table.batch_get(wanted(others))}
-    for key in wanted([*others, "en"]):
+    other_locales = [lo for lo in dict.fromkeys((locale, locale.split("-", maxsplit=1)[0])) if lo != "en"]
+    if other_locales:
+        found |= {(i["PK"], i["SK"]): i for i in table.batch_get(wanted(other_locales))}
+    for key in wanted([*other_locales, "en"]):
         if key in found:
-            return _strip(found[key])
-    return None
+            return _strip(found[key]), theirs
+    return None, theirs

@@ -102,12 +102,42 @@ def sample(name: str) -> dict[str, Any]:
     return dict(spec.values) if spec else {}
 
 
+def read(
+    tenant_id: str, name: str, user_id: str, others: list[tuple[str, str]]
+) -> tuple[dict[str, Any] | None, dict[tuple[str, str], dict[str, Any]]]:
+    """The template `name` for the user (else None: the built-in text) and the items of `others`
+    (keys other areas' repos give), in one read: a mail that reads its user anyway pays nothing
+    for its template. Hand the template to `restyled`."""
+    return repo.system_template(tenant_id, name, user_id, others)
+
+
 def styled(tenant_id: str, name: str, built_in: Mail, *, user: dict[str, Any], **values: str) -> Mail:
     """The tenant's (else the platform's) template `name` in the user's locale (else English)
     rendered for this mail, else `built_in`."""
+    try:
+        template, _ = repo.system_template(tenant_id, name, user.get("user_id"))
+    except Exception as exc:  # a template never stops the mail
+        logger.warning(
+            "system template not read: built-in text sent",
+            extra={"template": name, "tenant_id": tenant_id, "reason": type(exc).__name__},
+        )
+        return built_in
+    return restyled(template, tenant_id, name, built_in, user=user, **values)
+
+
+def restyled(
+    template: dict[str, Any] | None,
+    tenant_id: str,
+    name: str,
+    built_in: Mail,
+    /,
+    *,
+    user: dict[str, Any],
+    **values: str,
+) -> Mail:
+    """`template` (read by `read`) rendered for this mail, else `built_in`."""
     spec = SYSTEM_MAILS[name]
     try:
-        template = repo.system_template(tenant_id, name, user.get("user_id"))
         if template is None:
             return built_in
         from keel.tenants import repo as tenants

@@ -174,13 +174,18 @@ class UserRepo:
         found = table.batch_get([self.key(u) for u in dict.fromkeys(user_ids)])
         return {i["user_id"]: from_item(i) for i in found if i.get("entity") == "user"}
 
-    def get_with_link(self, user_id: str, purpose: str) -> tuple[User | None, dict[str, Any] | None]:
-        """The user and their current link pointer of `purpose` (`links.issue(pointer=...)`), in one
-        BatchGetItem: the mailer reads both before issuing a new link."""
-        link_key = (self.pk, keys.user_link_sk(user_id, purpose))
-        found = {(i["PK"], i["SK"]): i for i in table.batch_get([self.key(user_id), link_key])}
+    def link_keys(self, user_id: str, purpose: str) -> list[tuple[str, str]]:
+        """The user's key and their current link pointer's of `purpose`: the mailer reads them
+        together with the mail's template (`system_mail.read`) before issuing a new link."""
+        return [self.key(user_id), (self.pk, keys.user_link_sk(user_id, purpose))]
+
+    def with_link(
+        self, found: dict[tuple[str, str], dict[str, Any]], user_id: str, purpose: str
+    ) -> tuple[User | None, dict[str, Any] | None]:
+        """The user and their link pointer (`links.issue(pointer=...)`) among items read by `link_keys`."""
         user = found.get(self.key(user_id))
-        return (from_item(user) if user and user.get("entity") == "user" else None), found.get(link_key)
+        pointer = found.get((self.pk, keys.user_link_sk(user_id, purpose)))
+        return (from_item(user) if user and user.get("entity") == "user" else None), pointer
 
     # listing ------------------------------------------------------------------------------
 
