@@ -98,29 +98,11 @@ class CheckoutRepo:
     def update_event(self, tx: Tx, city_id: str, changes: Mapping[str, Any]) -> None:
         if "date" in changes:  # the retention index follows the date
             changes = {**changes, "GSI1SK": keys.event_by_date_sk(changes["date"], self.tenant_id, city_id)}
-        upd = updates(changes)
-        tx.update(
-            self.pk,
-            keys.event_sk(city_id),
-            upd.expression,
-            names=upd.names,
-            values=upd.values,
-            condition="attribute_exists(PK)",
-            on_fail=not_found(Kind.EVENT),
-        )
+        tx.change(self.pk, keys.event_sk(city_id), changes, missing=not_found(Kind.EVENT))
 
     def update_tier_display(self, tx: Tx, city_id: str, tier: str, changes: Mapping[str, Any]) -> None:
         """Public limit and prices: not counters, so no ledger entry."""
-        upd = updates(changes)
-        tx.update(
-            self.pk,
-            keys.inventory_sk(city_id, tier),
-            upd.expression,
-            names=upd.names,
-            values=upd.values,
-            condition="attribute_exists(PK)",
-            on_fail=not_found(Kind.EVENT),
-        )
+        tx.change(self.pk, keys.inventory_sk(city_id, tier), changes, missing=not_found(Kind.EVENT))
 
     def move_counters(
         self,

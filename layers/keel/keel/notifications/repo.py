@@ -14,7 +14,6 @@ from typing import Any
 from keel.core import clock
 from keel.core.errors import ErrorCode, KeelError, Kind, not_found
 from keel.store import keys, table
-from keel.store.expressions import updates
 from keel.store.table import Tx
 
 INBOX_RETENTION = timedelta(days=180)
@@ -109,15 +108,11 @@ class NotifyRepo:
         )
 
     def update_template(self, tx: Tx, current: dict[str, Any], changes: dict[str, Any]) -> None:
-        upd = updates(changes)
-        tx.update(
+        tx.change(
             self.pk,
             keys.notify_template_sk(current["name"], current["channel"], current["locale"]),
-            upd.expression,
-            names=upd.names,
-            values=upd.values,
-            condition="attribute_exists(PK)",
-            on_fail=not_found(Kind.NOTIFICATION_TEMPLATE),
+            changes,
+            missing=not_found(Kind.NOTIFICATION_TEMPLATE),
         )
 
     def delete_template(self, tx: Tx, current: dict[str, Any]) -> None:
@@ -146,16 +141,7 @@ class NotifyRepo:
         )
 
     def update_rule(self, tx: Tx, rule_id: str, changes: dict[str, Any]) -> None:
-        upd = updates(changes)
-        tx.update(
-            self.pk,
-            keys.notify_rule_sk(rule_id),
-            upd.expression,
-            names=upd.names,
-            values=upd.values,
-            condition="attribute_exists(PK)",
-            on_fail=not_found(Kind.NOTIFICATION_RULE),
-        )
+        tx.change(self.pk, keys.notify_rule_sk(rule_id), changes, missing=not_found(Kind.NOTIFICATION_RULE))
 
     def delete_rule(self, tx: Tx, rule_id: str) -> None:
         tx.delete(

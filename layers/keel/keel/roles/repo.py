@@ -10,7 +10,6 @@ from typing import Any
 from keel.core.errors import ErrorCode, KeelError, Kind, not_found
 from keel.roles.models import RoleOut
 from keel.store import keys, table
-from keel.store.expressions import updates
 from keel.store.table import Tx
 
 
@@ -55,16 +54,7 @@ class RoleRepo:
         )
 
     def update(self, tx: Tx, name: str, changes: dict[str, Any]) -> None:
-        upd = updates(changes)
-        tx.update(
-            self.pk,
-            keys.role_sk(name),
-            upd.expression,
-            names=upd.names,
-            values=upd.values,
-            condition="attribute_exists(PK)",
-            on_fail=not_found(Kind.ROLE),
-        )
+        tx.change(self.pk, keys.role_sk(name), changes, missing=not_found(Kind.ROLE))
 
 
 def for_tenant(tenant_id: str) -> RoleRepo:

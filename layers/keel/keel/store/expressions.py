@@ -3,6 +3,8 @@
     upd = updates(set_={"name": "Riverside", "updated_at": now}, remove=["pending_email"])
     tx.update(pk, sk, upd.expression, names=upd.names, values=upd.values)
 
+(`Tx.change(pk, sk, changes, remove=..., missing=...)` is that, on an item that must exist.)
+
 Every attribute is named through a placeholder (`#name`) so reserved words (`name`, `status`,
 `count`) need no care; values are `:name`. Two builders' output can be combined with `+` (for
 example a user's fields and its list-index keys moving with a new status).

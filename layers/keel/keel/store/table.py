@@ -5,7 +5,7 @@ Items are plain dicts of Python values; numbers come back as int when whole.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -290,6 +290,30 @@ class Tx:
         self._cond(body, condition, names, values)
         self._add({"Update": body}, on_fail)
         return self
+
+    def change(
+        self,
+        pk: str,
+        sk: str,
+        changes: Mapping[str, Any],
+        *,
+        remove: Iterable[str] = (),
+        missing: KeelError | None = None,
+    ) -> Tx:
+        """SETs `changes` (and REMOVEs `remove`) on an item that must exist: `missing` is raised
+        (or SAAS_011) when it does not. The repos' one way to edit an existing item's fields."""
+        from keel.store.expressions import updates
+
+        upd = updates(changes, remove=remove)
+        return self.update(
+            pk,
+            sk,
+            upd.expression,
+            names=upd.names,
+            values=upd.values,
+            condition="attribute_exists(PK)",
+            on_fail=missing,
+        )
 
     def delete(
         self,

@@ -14,7 +14,6 @@ from keel.core.errors import ErrorCode, KeelError, Kind, not_found
 from keel.core.permissions import PLATFORM_KIND, TenantKind
 from keel.core.principal import PLATFORM_TENANT
 from keel.store import keys, table
-from keel.store.expressions import updates
 from keel.store.table import QueryPage, Tx
 from keel.tenants.models import Tenant
 
@@ -59,15 +58,7 @@ class TenantRepo:
         tx.put(item(tenant), condition="attribute_not_exists(PK)")
 
     def update(self, tx: Tx, changes: dict[str, Any]) -> None:
-        upd = updates(changes)
-        tx.update(
-            *self.key,
-            upd.expression,
-            names=upd.names,
-            values=upd.values,
-            condition="attribute_exists(PK)",
-            on_fail=not_found(Kind.TENANT),
-        )
+        tx.change(*self.key, changes, missing=not_found(Kind.TENANT))
 
     def take_seat(self, tx: Tx) -> None:
         """Takes one seat of the tenant's plan, or fails the whole transaction with SAAS_006."""

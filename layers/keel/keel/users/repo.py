@@ -323,14 +323,7 @@ class UserRepo:
 
     def set_fields(self, tx: Tx, user_id: str, fields: dict[str, Any], remove: tuple[str, ...] = ()) -> None:
         """Sets `fields` (and removes `remove`) on an existing user item (2FA methods, password...)."""
-        upd = updates(fields, remove=remove)
-        tx.update(
-            *self.key(user_id),
-            upd.expression,
-            names=upd.names,
-            values=upd.values,
-            condition="attribute_exists(PK)",
-        )
+        tx.change(*self.key(user_id), fields, remove=remove)
 
     def hide_for_erasure(self, tx: Tx, user: User, on_fail: KeelError) -> None:
         """An erasure starts: the account cannot sign in and leaves the lists (status `deleted`)."""

@@ -17,7 +17,6 @@ from botocore.exceptions import ClientError
 
 from keel.core.errors import ErrorCode, KeelError, Kind, not_found
 from keel.store import keys, table
-from keel.store.expressions import updates
 from keel.store.table import QueryPage, Tx
 from keel.webhooks import messages
 
@@ -57,15 +56,12 @@ class WebhookRepo:
     def update_endpoint(
         self, tx: Tx, endpoint_id: str, changes: dict[str, Any], remove: tuple[str, ...] = ()
     ) -> None:
-        upd = updates(changes, remove=remove)
-        tx.update(
+        tx.change(
             self.pk,
             keys.webhook_endpoint_sk(endpoint_id),
-            upd.expression,
-            names=upd.names,
-            values=upd.values,
-            condition="attribute_exists(PK)",
-            on_fail=not_found(Kind.WEBHOOK_ENDPOINT),
+            changes,
+            remove=remove,
+            missing=not_found(Kind.WEBHOOK_ENDPOINT),
         )
 
     def mark_failing(self, tx: Tx, endpoint_id: str, since: str) -> None:
