@@ -9,6 +9,25 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 
+class _Served:
+    """A real HTTP server thread on a free loopback port, serving `/hook` with a handler class."""
+
+    server: Any
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+
+    def _serve(self, handler: type[BaseHTTPRequestHandler]) -> None:
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
 @dataclass
 class Received:
     path: str
@@ -17,16 +36,12 @@ class Received:
 
 
 @dataclass
-class Receiver:
+class Receiver(_Served):
     status: int = 200
     reply_headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     got: list[Received] = field(default_factory=list)
     server: Any = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/hook"
 
     def start(self) -> Receiver:
         owner = self
@@ -51,18 +66,12 @@ class Receiver:
             def log_message(self, *args: Any) -> None:  # noqa: ARG002
                 return None
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self._serve(Handler)
         return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @dataclass
-class Drip:
+class Drip(_Served):
     """A receiver that answers a byte every `interval` seconds for at least `seconds`: its body, or
     with `headers_too` its status line and headers as well (the slow drip no socket timeout trips)."""
 
@@ -71,10 +80,6 @@ class Drip:
     headers_too: bool = False
     got: int = 0
     server: Any = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/hook"
 
     def start(self) -> Drip:
         owner = self
@@ -102,11 +107,5 @@ class Drip:
             def log_message(self, *args: Any) -> None:  # noqa: ARG002
                 return None
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self._serve(Handler)
         return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
