@@ -174,8 +174,12 @@ def test_a_batch_worker_dying_mid_batch_notifies_each_recipient_once(api: Api) -
     inboxes = {u: store.inbox(u, 10, None, False)[0] for u in everyone}
     assert sorted(len(entries) for entries in inboxes.values()) == [0] * 8 + [1] * 33  # died mid-way
 
+    from tests.support.calls import dynamodb_calls
+
     clock.freeze(clock.now() + timedelta(seconds=361))  # the queue's visibility timeout: 360 s
     try:
+        with dynamodb_calls() as calls:
+            assert pipeline.work("NotifyBatchQueue", "functions/workers/notify_batches/")[0] == 1
         drain(api, pipeline)
         history, cursor = [], None
         while True:
@@ -189,6 +193,9 @@ def test_a_batch_worker_dying_mid_batch_notifies_each_recipient_once(api: Api) -
                 break
     finally:
         clock.unfreeze()
+    # the retry reads the markers and the notifications once each, then claims only the 8 left
+    assert calls.count("UpdateItem") == 8, calls
+    assert calls.count("BatchGetItem") == 3, calls  # markers, notifications, the round's reads
     assert sorted(h["user_id"] for h in history) == sorted(everyone)  # one notification each
     assert {h["status"] for h in history} == {"delivered"}
     for who in everyone:
@@ -202,8 +209,8 @@ def test_a_batch_worker_dying_mid_batch_notifies_each_recipient_once(api: Api) -
 def test_the_batch_worker_reads_and_writes_a_batch_together(api: Api) -> None:
     """In-app, 5 recipients and the admin: the send, the markers and claimed notifications (one
     transaction), users + preferences + tenant + channel settings (one BatchGetItem), the quota
-    (one reservation), the outcomes (one transaction): 5 calls for the message, whatever its size
-    up to 33 recipients. Pinned: the worker's throughput is its calls."""
+    (one reservation), the outcomes (one transaction), and the markers read first: 6 calls for the
+    message, whatever its size up to 33 recipients. Pinned: the worker's throughput is its calls."""
     from keel.notifications import repo as notify
     from tests.support.calls import dynamodb_calls
 
@@ -212,6 +219,7 @@ def test_the_batch_worker_reads_and_writes_a_batch_together(api: Api) -> None:
         assert pipeline.work("NotifyBatchQueue", "functions/workers/notify_batches/")[0] == 1
     assert calls == [
         "GetItem",  # the send
+        "BatchGetItem",  # markers already written (none: a first delivery)
         "TransactWriteItems",  # markers + notifications, claimed
         "BatchGetItem",  # users, preferences, tenant, channel settings
         "TransactWriteItems",  # the quota, reserved for the batch
@@ -245,15 +253,16 @@ def test_the_batch_worker_writes_each_e_mail_s_outcome_before_the_next_send(api:
     with dynamodb_calls() as calls:
         assert pipeline.work("NotifyBatchQueue", "functions/workers/notify_batches/")[0] == 1
     assert len(api.stack.sent_mail()) == mails + 5
-    assert calls[:5] == [
+    assert calls[:6] == [
         "GetItem",
+        "BatchGetItem",
         "TransactWriteItems",
         "BatchGetItem",
         "BatchGetItem",
         "TransactWriteItems",
     ]
     # after each send (the suppressed one's with the next), then the unused quota given back
-    assert calls[5:] == ["TransactWriteItems"] * 6
+    assert calls[6:] == ["TransactWriteItems"] * 6
     statuses = sorted(
         n["status"]
         for n in store.history(50, None, status=None, channel=None, user_id=None)[0]

@@ -71,13 +71,20 @@ def _send_batch(sqs: Any, url: str, entries: list[dict[str, Any]]) -> None:
 
 
 def handle_batch(message: dict[str, Any]) -> int:
-    """One batch of recipients: each notified once (see the module docstring); how many were reached."""
+    """One batch of recipients: each notified once (see the module docstring); how many were reached.
+
+    A message seen before (a retry after a transient failure or a crash, or SQS's rare duplicate)
+    finds its recipients' markers in one read: only the others are written, and of those written
+    before, only the notifications still to deliver (one read) are claimed and delivered."""
     sender, send_id, tenant_id = message["sender_tenant"], message["send_id"], message["tenant_id"]
     send = repo.for_tenant(sender).send(send_id)
     store = repo.for_tenant(tenant_id)
+    earlier = store.once_many(send_id, message["user_ids"])
     made: list[dict[str, Any]] = []
     units: list[Tx] = []
     for user_id in message["user_ids"]:
+        if user_id in earlier:
+            continue
         data = rules.notification(
             tenant_id,
             {"user_id": user_id},
@@ -93,7 +100,6 @@ def handle_batch(message: dict[str, Any]) -> int:
         made.append(data)
         units.append(tx)
     claimed: list[dict[str, Any]] = []
-    earlier: list[str] = []
     for data, error in zip(made, commit_each(units), strict=True):
         if error is None:
             claimed.append(data)
@@ -101,17 +107,15 @@ def handle_batch(message: dict[str, Any]) -> int:
         found = store.once(send_id, data["user_id"]) if isinstance(error, KeelError) else None
         if found is None:
             raise error
-        earlier.append(found)  # written before a crash: delivered now if still queued or its lease ended
+        earlier[data["user_id"]] = found  # a copy of this message running at the same time wrote it
+    for notification_id in store.unfinished(list(earlier.values())) if earlier else []:
+        again = store.claim(notification_id, delivery.LEASE_SECONDS)
+        if again is not None:
+            claimed.append(again)
     statuses, retry = delivery.deliver_all(tenant_id, claimed)
-    reached = sum(s in {Status.SENT, Status.DELIVERED} for s in statuses)
-    for notification_id in earlier:
-        try:
-            reached += delivery.deliver(tenant_id, notification_id) in {Status.SENT, Status.DELIVERED}
-        except delivery.RetryLater as exc:
-            retry = exc  # the others go on; the batch comes back for this one
     if retry is not None:
-        raise retry
-    return reached
+        raise retry  # the others were delivered; the batch comes back for those still queued
+    return sum(s in {Status.SENT, Status.DELIVERED} for s in statuses)
 
 
 def run_due(now: str | None = None) -> int:

@@ -240,6 +240,26 @@ class NotifyRepo:
         item = table.get(self.pk, keys.notify_once_sk(source, recipient), consistent=True)
         return str(item["notification_id"]) if item else None
 
+    def once_many(self, source: str, recipients: list[str]) -> dict[str, str]:
+        """recipient -> the notification a source already made for them (BatchGetItem, 100 a call)."""
+        wanted = {keys.notify_once_sk(source, r): r for r in recipients}
+        found = table.batch_get([(self.pk, sk) for sk in wanted], consistent=True)
+        return {wanted[i["SK"]]: str(i["notification_id"]) for i in found}
+
+    def unfinished(self, notification_ids: list[str]) -> list[str]:
+        """Those of `notification_ids` a delivery could still claim (`claim`'s condition, read in a
+        BatchGetItem): queued, deferred, or sending with an ended lease."""
+        now = clock.iso()
+        found = table.batch_get(
+            [(self.pk, keys.notification_sk(n)) for n in notification_ids], consistent=True
+        )
+        return [
+            str(i["notification_id"])
+            for i in found
+            if i.get("status") in {"queued", "deferred"}
+            or (i.get("status") == "sending" and str(i.get("lease_until", "")) < now)
+        ]
+
     def notification(self, notification_id: str, *, consistent: bool = False) -> dict[str, Any]:
         item = table.get(self.pk, keys.notification_sk(notification_id), consistent=consistent)
         if not item or item.get("entity") != "notification":
