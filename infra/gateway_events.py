@@ -5,7 +5,9 @@ Types: payment_intent.succeeded, payment_intent.payment_failed, customer.subscri
 checkout.session.completed, checkout.session.expired (Stripe); payment_success, payment_failed
 (Nomba). The checkout types take `--session cs_...` (or `--hold hold_...`): the session is paid
 (or expired) in the local fake Stripe and sent as Stripe sends it, so it names its own tenant and
-hold. `--times 5` sends the same event five times at once.
+hold. A subscription type sends the subscription the local fake Stripe holds under its id, first
+put there on the professional price when it is not there yet (so a plan change can switch it).
+`--times 5` sends the same event five times at once.
 """
 
 from __future__ import annotations
@@ -89,8 +91,37 @@ def stripe_payload(
             "cancel_at_period_end": False,
             "current_period_end": int(time.time()) + 30 * 86400,
             "metadata": {**meta, "plan_id": "professional"},
+            "items": {
+                "object": "list",
+                "data": [
+                    {
+                        "id": "si_" + secrets.token_hex(6),
+                        "object": "subscription_item",
+                        "price": {
+                            "id": "price_professional",
+                            "object": "price",
+                            "lookup_key": "professional",
+                        },
+                    }
+                ],
+            },
         }
     return stripe_event(kind, event_id, obj)
+
+
+def at_fake_stripe(state: dict[str, Any], event: dict[str, Any]) -> dict[str, Any]:
+    """A subscription event as the local fake Stripe holds its subscription (put there when new)."""
+    obj = event["data"]["object"]
+    fake = state.get("fake_gateway_url")
+    if not fake or obj.get("object") != "subscription":
+        return event
+    status, raw = _http("GET", f"{fake}/v1/subscriptions/{obj['id']}")
+    if status != 200:
+        headers = {"Content-Type": "application/json"}
+        status, raw = _http(
+            "PUT", f"{fake}/_fake/stripe/subscriptions/{obj['id']}", json.dumps(obj).encode(), headers
+        )
+    return {**event, "data": {"object": json.loads(raw)}}
 
 
 def stripe_event(kind: str, event_id: str, obj: dict[str, Any]) -> dict[str, Any]:
@@ -177,7 +208,7 @@ def send(
         url, raw, headers = nomba_signed(state, kind, tenant, amount, invoice, event_id, obj_id)
     else:
         url, raw, headers = stripe_signed(
-            state, stripe_payload(kind, tenant, amount, invoice, event_id, obj_id)
+            state, at_fake_stripe(state, stripe_payload(kind, tenant, amount, invoice, event_id, obj_id))
         )
     headers = {"Content-Type": "application/json", **headers}
     with ThreadPoolExecutor(max(1, times)) as pool:

@@ -95,7 +95,7 @@ DOMAIN_ERRORS |= {
     "mark_invoice_paid": ["SAAS_056"],
     "update_plan": ["SAAS_057"],
     "get_subscription": ["SAAS_058"],
-    "change_subscription_plan": ["SAAS_054", "SAAS_058"],
+    "change_subscription_plan": ["SAAS_053", "SAAS_054", "SAAS_058"],
     "cancel_subscription": ["SAAS_053", "SAAS_058"],
     "renew_subscription": ["SAAS_053", "SAAS_058"],
 }

@@ -3,13 +3,17 @@ and the benchmarks.
 
 The real clients (`stripe`, `requests`) talk to it through `stripe_api_base` / `nomba_api_base`
 in the app secret. It keeps what the code relies on, replaying the answer of a repeated
-Idempotency-Key as Stripe does: Stripe refunds, subscriptions (retrieve, update, cancel), balance,
+Idempotency-Key as Stripe does: Stripe refunds, subscriptions (retrieve, update with a switch of
+an item's price, cancel), balance,
 Checkout Sessions (create, retrieve, expire; their `url` is a page of this fake naming the command
 that completes them); Nomba's token and refunds. For tests and local tools:
 `PUT /_fake/stripe/subscriptions/<id>` sets a subscription's state (drift),
+`PUT /_fake/stripe/prices/<id>` `{"lookup_key": ...}` adds a price (`price_starter`,
+`price_professional` and `price_enterprise` exist from the start, their lookup keys the plans'),
 `POST /_fake/stripe/checkout/sessions/<id>/complete` marks a session paid and answers it as
 `checkout.session.completed` carries it, `PUT /_fake/stripe/outage` `{"down": true}` makes Stripe
-answer 500, and `GET /_fake/state` shows what was asked.
+answer 500, `PUT /_fake/stripe/lost-answers` `{"count": n}` makes the next n Stripe POSTs act but
+answer 500 (a lost answer), and `GET /_fake/state` shows what was asked.
 """
 
 from __future__ import annotations
@@ -22,6 +26,19 @@ from urllib.parse import parse_qs, urlsplit
 
 NOMBA_PATHS = ("/v1/auth/token/issue", "/v1/transactions/refund")
 STRIPE_DOWN = {"error": {"type": "api_error", "message": "Stripe is down (fake outage)"}}
+LOST_ANSWER = {"error": {"type": "api_error", "message": "The answer was lost (fake)"}}
+PLAN_PRICES = ("starter", "professional", "enterprise")  # the default plans: price_<plan>
+
+
+def new_price(price_id: str, lookup_key: str | None = None, **extra: Any) -> dict[str, Any]:
+    return {
+        "id": price_id,
+        "object": "price",
+        "active": True,
+        "lookup_key": lookup_key,
+        "metadata": {},
+        **extra,
+    }
 
 
 class FakeState:
@@ -35,6 +52,9 @@ class FakeState:
         self.session_keys: list[str] = []  # the Idempotency-Key of each session created
         self.stripe_down = False
         self.requests: list[str] = []
+        self.prices = {f"price_{p}": new_price(f"price_{p}", p) for p in PLAN_PRICES}
+        self.price_switches: list[dict[str, Any]] = []  # each subscription update that switched a price
+        self.lost_answers = 0  # Stripe POSTs done but answered 500, as when the answer never arrives
 
 
 def _flat(form: dict[str, list[str]]) -> dict[str, str]:
@@ -123,6 +143,35 @@ def checkout_sessions(  # noqa: PLR0911 - a router: one return per path and outc
     return None
 
 
+def switch_prices(
+    s: FakeState, sub: dict[str, Any], form: dict[str, Any]
+) -> tuple[int, dict[str, Any]] | None:
+    """`items[N][id]` + `items[N][price]` of a subscription update: the item moves to the price (an
+    entry without an id adds an item), all or nothing, as Stripe does; None when all applied."""
+    wanted = [form["items"][k] for k in sorted(form.get("items") or {}, key=int)]
+    items = sub.setdefault("items", {"object": "list", "data": []})["data"]
+    for entry in wanted:
+        if entry.get("price") not in s.prices:
+            return 400, _no_such(f"price: '{entry.get('price')}'")
+        if entry.get("id") and not any(i.get("id") == entry["id"] for i in items):
+            return 400, _no_such(f"subscription item: '{entry['id']}'")
+    for entry in wanted:
+        price = dict(s.prices[entry["price"]])
+        item = next((i for i in items if entry.get("id") and i.get("id") == entry["id"]), None)
+        if item is None:
+            items.append({"id": f"si_fake{len(items) + 1}", "object": "subscription_item", "price": price})
+        else:
+            item["price"] = price
+    s.price_switches.append(
+        {
+            "subscription": sub["id"],
+            "prices": [e["price"] for e in wanted],
+            "proration_behavior": form.get("proration_behavior"),
+        }
+    )
+    return None
+
+
 class Handler(BaseHTTPRequestHandler):
     state: FakeState
 
@@ -155,6 +204,8 @@ class Handler(BaseHTTPRequestHandler):
                         "nomba_refunds": s.nomba_refunds,
                         "subscriptions": s.subscriptions,
                         "checkout_sessions": list(s.sessions.values()),
+                        "prices": s.prices,
+                        "price_switches": s.price_switches,
                         "requests": s.requests,
                     },
                 )
@@ -196,6 +247,13 @@ class Handler(BaseHTTPRequestHandler):
             if self.path == "/_fake/stripe/outage":
                 self.state.stripe_down = bool(body.get("down"))
                 return self._send(200, {"down": self.state.stripe_down})
+            if self.path == "/_fake/stripe/lost-answers":
+                self.state.lost_answers = int(body.get("count") or 0)
+                return self._send(200, {"count": self.state.lost_answers})
+            if self.path.startswith("/_fake/stripe/prices/"):
+                pid = self.path.rsplit("/", 1)[-1]
+                self.state.prices[pid] = new_price(pid, **body)
+                return self._send(200, self.state.prices[pid])
             if self.path.startswith("/_fake/stripe/subscriptions/"):
                 sid = self.path.rsplit("/", 1)[-1]
                 sub = self.state.subscriptions.setdefault(sid, {"id": sid, "object": "subscription"})
@@ -215,7 +273,7 @@ class Handler(BaseHTTPRequestHandler):
                 return self._send(200, sub)
         return self._send(404, {})
 
-    def do_POST(self) -> None:
+    def do_POST(self) -> None:  # noqa: PLR0911 - a router
         body, raw = self._body()
         s = self.state
         key = self.headers.get("Idempotency-Key") or self.headers.get("X-Idempotent-Key")
@@ -226,7 +284,7 @@ class Handler(BaseHTTPRequestHandler):
             if answered is not None:
                 return self._send(*answered)
             if key and f"{self.path}:{key}" in s.idempotent:
-                return self._send(200, s.idempotent[f"{self.path}:{key}"])
+                return self._answer(s.idempotent[f"{self.path}:{key}"])
             if self.path == "/v1/refunds":
                 refund = {
                     "id": f"re_fake{len(s.refunds) + 1}",
@@ -243,6 +301,11 @@ class Handler(BaseHTTPRequestHandler):
                     return self._send(
                         404, {"error": {"type": "invalid_request_error", "message": "No such subscription"}}
                     )
+                form = form_fields(raw)
+                if form.get("items"):
+                    refused = switch_prices(s, sub, form)
+                    if refused is not None:
+                        return self._send(*refused)
                 if "cancel_at_period_end" in body:
                     sub["cancel_at_period_end"] = str(body["cancel_at_period_end"]).lower() == "true"
                 answer = sub
@@ -263,7 +326,16 @@ class Handler(BaseHTTPRequestHandler):
                 )
             if key:
                 s.idempotent[f"{self.path}:{key}"] = answer
-            return self._send(200, answer)
+            return self._answer(answer)
+
+    def _answer(self, answer: dict[str, Any]) -> None:
+        """A done request's answer, unless the fake is told to lose it (`lost_answers`): then the
+        work stays done (and its Idempotency-Key kept) but the caller sees a 500."""
+        s = self.state
+        if s.lost_answers and self.path.startswith("/v1/") and self.path not in NOMBA_PATHS:
+            s.lost_answers -= 1
+            return self._send(500, LOST_ANSWER)
+        return self._send(200, answer)
 
 
 class FakeGateways:
@@ -294,6 +366,20 @@ class FakeGateways:
     def session_keys(self) -> list[str]:
         with self.state.lock:
             return list(self.state.session_keys)
+
+    def add_price(self, price_id: str, lookup_key: str | None = None, **extra: Any) -> dict[str, Any]:
+        with self.state.lock:
+            self.state.prices[price_id] = new_price(price_id, lookup_key, **extra)
+            return dict(self.state.prices[price_id])
+
+    def price_switches(self) -> list[dict[str, Any]]:
+        with self.state.lock:
+            return [dict(p) for p in self.state.price_switches]
+
+    def lose_answers(self, count: int) -> None:
+        """The next `count` Stripe POST answers are lost: the work is done, the caller sees a 500."""
+        with self.state.lock:
+            self.state.lost_answers = count
 
     def stripe_outage(self, down: bool = True) -> None:
         with self.state.lock:

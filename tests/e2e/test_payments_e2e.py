@@ -83,3 +83,31 @@ def test_stripe_payment_refund_and_nomba_payment(
         lambda: api.get("/payments", token=boss.token, query={"invoice_id": order}).json["items"]
     )
     assert [(p["gateway"], p["amount"], p["currency"]) for p in nomba] == [("nomba", 150000, "NGN")]
+
+
+def test_a_plan_change_moves_the_fake_stripe_first_and_reconciliation_keeps_it(
+    local_stack: dict[str, Any], http_api: Api, mailbox: Mailbox
+) -> None:
+    """The README's commands: a Stripe subscription held by the fake, moved to enterprise through
+    the API; the fake's subscription is on the enterprise price and reconciliation leaves it."""
+    api, root = http_api, str(local_stack["admin_token"])
+    boss = new_tenant(api, mailbox, root, "Clinic")
+    sid = f"sub_{uuid.uuid4().hex[:12]}"
+    _, replies = gateway_events.send(
+        local_stack, "customer.subscription.updated", tenant=boss.tenant_id, obj_id=sid
+    )
+    assert [status for status, _ in replies] == [200]
+    [sub] = _eventually(lambda: api.get("/subscriptions", token=boss.token).json["items"])
+    prices = {"gateway_prices": {"stripe": "price_enterprise"}}
+    priced = api.call("PATCH", "/plans/enterprise", prices, token=root)
+    assert priced.status == 200, str(priced)
+    changed = api.post(
+        f"/subscriptions/{sub['subscription_id']}/plan", {"plan_id": "enterprise"}, token=boss.token
+    )
+    assert (changed.status, changed.json["plan_id"]) == (200, "enterprise"), str(changed)
+    fake = request("GET", local_stack["fake_gateway_url"] + "/_fake/state").json
+    assert fake["subscriptions"][sid]["items"]["data"][0]["price"]["id"] == "price_enterprise"
+    assert [p["prices"] for p in fake["price_switches"] if p["subscription"] == sid] == [["price_enterprise"]]
+    report = api.post("/billing/reconcile", token=root).json
+    assert [c for c in report["changed"] if c["subscription_id"] == sub["subscription_id"]] == []
+    assert api.get(f"/tenants/{boss.tenant_id}", token=boss.token).json["plan"] == "enterprise"

@@ -383,7 +383,19 @@ def test_plans_subscriptions_downgrade_below_usage_refused(
     assert api.post("/plans", tiny, token=root.token).status == 201
     assert api.post("/plans", {**tiny, "price": 1.5}, token=root.token).status == 422
     assert api.patch("/plans/nope", {"price": 5}, token=root.token).code == "SAAS_057"
+    # the subscription lives at Stripe: each plan it moves to names its Stripe price
+    fake.add_price("price_tiny", "tiny")
+    for plan_id in ("tiny", "starter", "enterprise"):
+        priced = api.patch(
+            f"/plans/{plan_id}", {"gateway_prices": {"stripe": f"price_{plan_id}"}}, token=root.token
+        )
+        assert priced.json["gateway_prices"] == {"stripe": f"price_{plan_id}"}, priced.text
     _subscribe(api, stack, boss.tenant_id)
+    requests.put(
+        f"{fake.url}/_fake/stripe/subscriptions/sub_1",
+        json=gw.subscription("sub_1", boss.tenant_id, "professional"),
+        timeout=5,
+    )
     [sub] = api.get("/subscriptions", token=boss.token).json["items"]
     assert sub["plan_id"] == "professional"
     assert api.get(f"/tenants/{boss.tenant_id}", token=boss.token).json["limits"]["max_users"] == 100
@@ -392,12 +404,14 @@ def test_plans_subscriptions_downgrade_below_usage_refused(
     refused = api.post(f"{path}/plan", {"plan_id": "tiny"}, token=boss.token)
     assert (refused.status, refused.code) == (409, "SAAS_054")
     assert api.get(f"/tenants/{boss.tenant_id}", token=boss.token).json["plan"] == "professional"
+    assert fake.price_switches() == []  # refused before Stripe was asked
     assert api.post(f"{path}/plan", {"plan_id": "starter"}, token=other.token).code == "SAAS_058"
     down = api.post(f"{path}/plan", {"plan_id": "starter"}, token=boss.token)
     assert down.status == 200
     assert down.json["plan_id"] == "starter"
     tenant = api.get(f"/tenants/{boss.tenant_id}", token=boss.token).json
     assert (tenant["plan"], tenant["limits"]["max_users"]) == ("starter", 25)
+    assert fake.state.subscriptions["sub_1"]["items"]["data"][0]["price"]["id"] == "price_starter"
     # billing admin changes plans without tenants:manage
     billing = member(api, root, "billing@keel.example.com", role="billing_admin")
     up = api.post(

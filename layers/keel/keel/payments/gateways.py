@@ -90,6 +90,28 @@ def stripe_resume(gateway_id: str, idempotency_key: str) -> dict[str, Any]:
     return dict(sub.to_dict())
 
 
+def stripe_change_price(
+    gateway_id: str, price_id: str, *, proration_behavior: str | None, idempotency_key: str
+) -> dict[str, Any]:
+    """Switches a Stripe subscription's (first) item to another price (`Subscription.modify`);
+    proration as Stripe's default unless `proration_behavior` says otherwise."""
+    client = stripe_client()
+    current = dict(stripe_call(client.v1.subscriptions.retrieve, gateway_id).to_dict())
+    items = (current.get("items") or {}).get("data") or []
+    if not items:
+        raise KeelError(ErrorCode.SAAS_053, f"Stripe subscription {gateway_id} has no item to switch")
+    params: dict[str, Any] = {"items": [{"id": items[0]["id"], "price": price_id}]}
+    if proration_behavior:
+        params["proration_behavior"] = proration_behavior
+    sub = stripe_call(
+        client.v1.subscriptions.update,
+        gateway_id,
+        params=params,
+        options={"idempotency_key": idempotency_key},
+    )
+    return dict(sub.to_dict())
+
+
 def stripe_reachable() -> None:
     client = stripe_client()
     stripe_call(client.v1.balance.retrieve)

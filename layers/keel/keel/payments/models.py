@@ -140,6 +140,11 @@ class Subscription(Model):
 class PlanChange(Model):
     model_config = ConfigDict(extra="forbid")
     plan_id: str = Field(pattern=r"^[a-z0-9_-]{2,40}$")
+    proration_behavior: Literal["create_prorations", "none", "always_invoice"] | None = Field(
+        default=None,
+        description="Stripe-managed subscriptions only: how Stripe prorates the switch (its default, "
+        "create_prorations, when absent)",
+    )
 
 
 class CancelIn(Model):

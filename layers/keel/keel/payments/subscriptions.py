@@ -4,6 +4,14 @@ A plan change writes the subscription, the tenant's `plan` and `limits.max_users
 `create_user`'s seat condition reads) in one transaction; a downgrade below the tenant's
 current number of users fails that transaction's condition (SAAS_054), so a user added at the
 same moment cannot slip past it.
+
+A Stripe-managed subscription changes plan at Stripe first (reconciliation takes the gateway as
+the truth, so a change of ours alone would be undone): the plan's `gateway_prices.stripe` is
+required (else 409 SAAS_011, nothing written), the seat check runs before Stripe is asked, the
+item is switched under an idempotency key derived from the change (subscription, its version, the
+target plan), and only then is our transaction written. Should that transaction still fail (a
+user added in between), Stripe has moved and the next reconciliation brings ours along.
+Nomba and manual subscriptions are ours alone: their plan changes stay local.
 """
 
 from __future__ import annotations
@@ -21,7 +29,7 @@ from keel.payments import gateways, repo
 from keel.payments.ledger import billing_event
 from keel.payments.models import CancelIn, PlanChange, Subscription, SubscriptionStatus
 from keel.plans import repo as plans
-from keel.plans.models import Interval
+from keel.plans.models import Interval, Plan
 from keel.store.change import Change
 from keel.tenants import repo as tenants
 
@@ -72,6 +80,9 @@ def _write(change: Change, sub: Subscription, previous_version: int | None, *, b
 def change_plan(
     principal: Principal, tenant_id: str | None, subscription_id: str, body: PlanChange
 ) -> Subscription:
+    """Moves a subscription to another plan. A Stripe-managed one moves at Stripe first (its item
+    switched to the plan's Stripe price, under an idempotency key of this change: a retry never
+    switches twice), then ours; a Stripe refusal (SAAS_053) leaves ours untouched."""
     principal.require(Permission.BILLING_MANAGE)
     scoped = principal.tenant_scope(tenant_id)
     billing = repo.for_tenant(scoped)
@@ -83,15 +94,27 @@ def change_plan(
         raise KeelError(ErrorCode.SAAS_011, "The subscription is cancelled; renew it first")
     if plan.plan_id == sub.plan_id:
         return sub
+    version = billing.subscription_version(subscription_id)
+    stripe_price = None
+    if sub.gateway == "stripe" and sub.gateway_subscription_id:
+        stripe_price = _stripe_price(plan)
+        _refuse_below_usage(scoped, plan)  # before Stripe moves: our write would refuse it after
+        gateways.stripe_change_price(
+            sub.gateway_subscription_id,
+            stripe_price,
+            proration_behavior=body.proration_behavior,
+            idempotency_key=_key("plan", sub.subscription_id, str(version), plan.plan_id),
+        )
     current = plans.get(sub.plan_id)
     direction = "upgrade" if current is None or plan.price >= current.price else "downgrade"
     updated = sub.model_copy(update={"plan_id": plan.plan_id, "updated_at": clock.iso()})
     change = Change(principal)
-    _write(change, updated, billing.subscription_version(subscription_id))
+    _write(change, updated, version)
     tenants.for_tenant(scoped).set_plan(
         change.tx, plan.plan_id, plan.limits.max_users, refuse_below_usage=True
     )
     change.emit("subscription.updated", {**_ref(updated), "from_plan": sub.plan_id}, tenant_id=scoped)
+    gateway_details = {"stripe_price": stripe_price} if stripe_price else {}
     billing.add_billing_event(
         change.tx,
         billing_event(
@@ -103,6 +126,7 @@ def change_plan(
             from_plan=sub.plan_id,
             to_plan=plan.plan_id,
             max_users=plan.limits.max_users,
+            **gateway_details,
         ),
     )
     change.audit(
@@ -111,10 +135,32 @@ def change_plan(
         tenant_id=scoped,
         target_type="subscription",
         target_id=subscription_id,
-        details={"from": sub.plan_id, "to": plan.plan_id},
+        details={"from": sub.plan_id, "to": plan.plan_id, **gateway_details},
     )
     change.commit()
     return updated
+
+
+def _stripe_price(plan: Plan) -> str:
+    if not plan.gateway_prices.stripe:
+        raise KeelError(
+            ErrorCode.SAAS_011,
+            f"Plan {plan.plan_id!r} has no Stripe price; set its gateway_prices.stripe (update_plan) "
+            "before moving a Stripe subscription to it",
+            details=[{"field": "plan_id", "message": f"plan {plan.plan_id!r} has no Stripe price"}],
+        )
+    return plan.gateway_prices.stripe
+
+
+def _refuse_below_usage(tenant_id: str, plan: Plan) -> None:
+    tenant = tenants.for_tenant(tenant_id).get()
+    if tenant is not None and tenant.user_count > plan.limits.max_users:
+        allowed = plan.limits.max_users
+        raise KeelError(
+            ErrorCode.SAAS_054,
+            f"The tenant has more users than plan {plan.plan_id!r} allows ({allowed}); remove users first",
+            details=[{"field": "plan_id", "message": f"allows {allowed} users, fewer than in use"}],
+        )
 
 
 def _key(*parts: str) -> str:

@@ -9,6 +9,7 @@ from pydantic import ConfigDict, Field
 from keel.core.model import Model
 
 PLAN_ID_PATTERN = r"^[a-z0-9_-]{2,40}$"
+STRIPE_PRICE_PATTERN = r"^price_[A-Za-z0-9_]{1,120}$"
 
 
 class Interval(StrEnum):
@@ -21,6 +22,19 @@ class PlanLimits(Model):
     max_users: int = Field(ge=1, le=100_000, description="Users a tenant on this plan may have")
 
 
+class GatewayPrices(Model):
+    """The gateway's own price for a plan: what a plan change on a gateway-managed subscription
+    switches it to. Only Stripe has price objects here (Nomba subscriptions are ours alone)."""
+
+    model_config = ConfigDict(extra="forbid")
+    stripe: str | None = Field(
+        default=None,
+        pattern=STRIPE_PRICE_PATTERN,
+        description="The Stripe price id (`price_...`) charging this plan; its `lookup_key` (or "
+        "`metadata.plan_id`) should name the plan, which reconciliation reads",
+    )
+
+
 class Plan(Model):
     model_config = ConfigDict(extra="forbid")
     plan_id: str = Field(pattern=PLAN_ID_PATTERN)
@@ -31,6 +45,9 @@ class Plan(Model):
     limits: PlanLimits
     features: list[str] = Field(default_factory=list, description="Feature keys the plan includes")
     active: bool = Field(default=True, description="Inactive plans keep their tenants but take no new ones")
+    gateway_prices: GatewayPrices = Field(
+        default_factory=GatewayPrices, description="The gateways' prices for this plan (none by default)"
+    )
 
 
 class PlanUpdate(Model):
@@ -45,3 +62,6 @@ class PlanUpdate(Model):
     limits: PlanLimits | None = None
     features: list[str] | None = None
     active: bool | None = None
+    gateway_prices: GatewayPrices | None = Field(
+        default=None, description='Replaces the gateway prices; `{"stripe": null}` removes the Stripe price'
+    )

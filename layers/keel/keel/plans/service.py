@@ -40,7 +40,12 @@ def create_plan(principal: Principal, body: Plan) -> Plan:
         event_type="billing",
         target_type="plan",
         target_id=body.plan_id,
-        details={"price": body.price, "currency": body.currency, "max_users": body.limits.max_users},
+        details={
+            "price": body.price,
+            "currency": body.currency,
+            "max_users": body.limits.max_users,
+            "stripe_price": body.gateway_prices.stripe,
+        },
     )
     change.commit()
     return body
