@@ -470,6 +470,133 @@ def test_the_per_endpoint_rate_limit_puts_the_excess_back(
     assert sorted((d["status"], d["attempts"]) for d in log) == [("succeeded", 1)] * total
 
 
+def deliver_as_a_fresh_instance(api: Api, queue_name: str, messages: list[dict[str, Any]]) -> None:
+    """One delivery run on `messages`, as another Lambda instance would make it: the worker's
+    in-process state (every module-level table: endpoint cache, gates) starts empty; the lane is
+    the queue's."""
+    from infra.apps import function_module
+    from infra.lambda_events import LambdaContext, sqs_event
+    from keel.webhooks import delivery, endpoints, queue
+
+    app = function_module("functions/workers/webhook_delivery/")
+    for module in (delivery, endpoints):
+        for name, value in vars(module).items():
+            if name.startswith("_") and not name.startswith("__") and isinstance(value, dict):
+                value.clear()
+    lane = app.LANE
+    app.LANE = queue.SLOW if queue_name == queue.SLOW else queue.FAST  # WEBHOOK_LANE on the function
+    try:
+        event = sqs_event(messages, api.stack.queue_arns[queue_name])
+        result = app.lambda_handler(event, LambdaContext("webhook_delivery", timeout_seconds=30))
+    finally:
+        app.LANE = lane
+    assert result == {"batchItemFailures": []}
+    sqs = api.stack.client("sqs")
+    for m in messages:
+        sqs.delete_message(QueueUrl=api.stack.queues[queue_name], ReceiptHandle=m["ReceiptHandle"])
+
+
+def everything_in(api: Api, queue_name: str) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    while batch := api.stack.receive(queue_name):
+        found += batch
+    return found
+
+
+def test_the_rate_limit_holds_across_worker_instances_and_both_lanes(
+    api: Api, local_targets: None, receiver: Receiver
+) -> None:
+    """rate_limit = 3 and two worker instances in the same second (the main lane's with 2 jobs,
+    then the slow lane's with the rest, each with fresh in-process state): 3 are sent between
+    them, the second instance taking only the 1 left (one write refused, one granted). The others
+    go back to the queue untried (no attempt recorded) with a 1 s delay and are delivered in the
+    next seconds, never more than 3 in one. The counter item expires a minute later."""
+    import time
+
+    from keel.store import keys, table
+    from keel.webhooks import queue
+    from tests.support.calls import dynamodb_calls
+
+    pipe = Pipeline(api.stack)
+    boss = tenant_admin(api, super_admin(api))
+    pipe.run()
+    ep = register(api, boss, receiver.url, rate_limit=3)
+    for n in range(5):
+        member(api, boss, f"r{n}@acme.example.com")
+    pipe.relay()
+    while pipe.work("WebhookFanoutQueue", "functions/workers/webhook_fanout/")[0]:
+        pass
+    total = len(api.get("/webhooks/deliveries", token=boss.token, query={"limit": 100}).json["items"])
+    assert total >= 5
+    jobs = list({m["Body"]: m for m in everything_in(api, queue.FAST)}.values())  # one per job
+    assert len(jobs) == total
+    clock.freeze()
+    second = clock.epoch()
+    with dynamodb_calls() as first_calls:
+        deliver_as_a_fresh_instance(api, queue.FAST, jobs[:2])
+    assert len(receiver.got) == 2
+    sqs = api.stack.client("sqs")
+    for m in jobs[2:]:  # these jobs forwarded to the slow lane (as for an endpoint marked slow)
+        sqs.send_message(QueueUrl=api.stack.queues[queue.SLOW], MessageBody=m["Body"])
+        sqs.delete_message(QueueUrl=api.stack.queues[queue.FAST], ReceiptHandle=m["ReceiptHandle"])
+    slow_jobs = everything_in(api, queue.SLOW)
+    assert len(slow_jobs) == total - 2
+    with dynamodb_calls() as second_calls:
+        deliver_as_a_fresh_instance(api, queue.SLOW, slow_jobs)
+    assert len(receiver.got) == 3  # not 2 + 3: the limit is the endpoint's, not an instance's
+    assert first_calls.count("UpdateItem") == 1  # the batch's 2 sends taken in one write
+    assert second_calls.count("UpdateItem") == 2  # 3 asked, refused (2 taken); the 1 left taken
+    log = api.get("/webhooks/deliveries", token=boss.token, query={"limit": 100}).json["items"]
+    assert sorted(d["attempts"] for d in log) == [0] * (total - 3) + [1] * 3
+    counters = list(table.query_all(keys.webhook_rate_pk(boss.tenant_id, ep["endpoint_id"]), consistent=True))
+    assert [(c["SK"], c["taken"], c["expires_at"]) for c in counters] == [(str(second), 3, second + 60)]
+    put_back = everything_in(api, queue.FAST) + everything_in(api, queue.SLOW)
+    assert put_back == []  # delayed by a second, not yet visible
+    deadline = time.monotonic() + 20
+    while len(receiver.got) < total and time.monotonic() < deadline:
+        clock.advance(seconds=1)
+        time.sleep(1.05)
+        before = len(receiver.got)
+        for lane in (queue.FAST, queue.SLOW):
+            if waiting := everything_in(api, lane):
+                deliver_as_a_fresh_instance(api, lane, waiting[:2])
+                if waiting[2:]:
+                    deliver_as_a_fresh_instance(api, lane, waiting[2:])
+        assert len(receiver.got) - before <= 3
+    assert len(receiver.got) == total
+    log = api.get("/webhooks/deliveries", token=boss.token, query={"limit": 100}).json["items"]
+    assert sorted((d["status"], d["attempts"]) for d in log) == [("succeeded", 1)] * total
+    counters = list(table.query_all(keys.webhook_rate_pk(boss.tenant_id, ep["endpoint_id"]), consistent=True))
+    assert all(c["taken"] <= 3 and c["expires_at"] == int(c["SK"]) + 60 for c in counters)
+    assert sum(c["taken"] for c in counters) == total
+
+
+def test_an_endpoint_without_a_rate_limit_makes_no_counter_write(
+    api: Api, local_targets: None, receiver: Receiver
+) -> None:
+    """No `rate_limit`: a delivery batch makes no UpdateItem and no counter item exists."""
+    from keel.store import keys, table
+    from tests.support.calls import dynamodb_calls
+
+    pipe = Pipeline(api.stack)
+    boss = tenant_admin(api, super_admin(api))
+    pipe.run()
+    ep = register(api, boss, receiver.url)
+    for n in range(3):
+        member(api, boss, f"u{n}@acme.example.com")
+    pipe.relay()
+    while pipe.work("WebhookFanoutQueue", "functions/workers/webhook_fanout/")[0]:
+        pass
+    with dynamodb_calls() as calls:
+        taken, _ = pipe.work("WebhookDeliveryQueue", "functions/workers/webhook_delivery/")
+    assert taken >= 3
+    assert len(receiver.got) >= 3
+    assert "UpdateItem" not in calls
+    assert calls.count("TransactWriteItems") == 1
+    counters = table.query_all(keys.webhook_rate_pk(boss.tenant_id, ep["endpoint_id"]), consistent=True)
+    assert list(counters) == []
+
+
 @pytest.mark.parametrize("headers_too", [False, True], ids=["dripping-body", "dripping-headers"])
 def test_a_dripping_answer_is_cut_at_the_attempts_deadline(
     local_targets: None, receiver: Receiver, headers_too: bool

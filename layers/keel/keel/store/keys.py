@@ -439,7 +439,8 @@ def oversold_index_pk(tenant_id: str, city_id: str) -> str:
 # webhooks (issue 11) --------------------------------------------------------------------------
 # endpoints: tenant_pk(t) / WHEP#<endpoint>; messages (one per event and endpoint, with their
 # attempts): webhook_messages_pk(t) / <delivery id> (ULID-ordered: a time range is a key range);
-# due retries: GSI1 WEBHOOK_DUE_INDEX_PK / "<due>#<tenant>#<delivery>" (sparse, swept every minute).
+# due retries: GSI1 WEBHOOK_DUE_INDEX_PK / "<due>#<tenant>#<delivery>" (sparse, swept every minute);
+# rate counters: webhook_rate_pk(t, endpoint) / <epoch second>.
 WEBHOOK_ENDPOINT_SK_PREFIX = "WHEP#"
 WEBHOOK_DUE_INDEX_PK = "WHDUE"
 
@@ -454,6 +455,12 @@ def webhook_messages_pk(tenant_id: str) -> str:
 
 def webhook_due_sk(due_at: str, tenant_id: str, delivery_id: str) -> str:
     return f"{due_at}#{tenant_id}#{delivery_id}"
+
+
+def webhook_rate_pk(tenant_id: str, endpoint_id: str) -> str:
+    """An endpoint's rate counters, SK `<epoch second>`: the sends taken in that second by every
+    worker instance of both lanes (TTL `expires_at` a minute later)."""
+    return f"T#{tenant_id}#WHRATE#{endpoint_id}"
 
 
 # flags (platform-wide) ----------------------------------------------------------------------

@@ -4,7 +4,9 @@
 - message (one per event and endpoint, its attempts inside): `T#<t>#WHMSG` / `<delivery id>`;
   the delivery id starts with the event's ULID, so a time range is a key range;
 - a message waiting for its next attempt also sits in the sparse GSI1 partition `WHDUE`
-  (`<due>#<tenant>#<delivery>`), which the retry schedule sweeps every minute.
+  (`<due>#<tenant>#<delivery>`), which the retry schedule sweeps every minute;
+- a rate-limited endpoint's sends per second, shared by every worker instance of both lanes:
+  `T#<t>#WHRATE#<endpoint>` / `<epoch second>` (`taken`, TTL a minute later).
 """
 
 from __future__ import annotations
@@ -22,7 +24,10 @@ from keel.webhooks import messages
 
 ENDPOINT = "webhook_endpoint"
 MESSAGE = "webhook_message"
+RATE = "webhook_rate"
 MAX_TX = 100
+RATE_KEPT_SECONDS = 60
+RATE_TRIES = 3
 
 
 class WebhookRepo:
@@ -317,6 +322,36 @@ def apply_updates(ops: list[dict[str, Any]]) -> int:
                 if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
                     raise
     return applied
+
+
+def take_sends(tenant_id: str, endpoint_id: str, second: int, want: int, limit: int) -> int:
+    """Up to `want` of an endpoint's `limit` sends in `second`, taken together in one conditional
+    ADD that never passes the limit, whoever else takes some. Refused, it reads the count from the
+    refusal and asks for what is left (a few tries: others may be taking too). Returns how many."""
+    client, name = table.client(), table.table_name()
+    want = min(want, limit)
+    for _ in range(RATE_TRIES):
+        if want <= 0:
+            return 0
+        try:
+            client.update_item(
+                TableName=name,
+                Key=table.key(keys.webhook_rate_pk(tenant_id, endpoint_id), str(second)),
+                UpdateExpression="ADD taken :k SET entity = :e, expires_at = :x",
+                ConditionExpression="attribute_not_exists(taken) OR taken <= :room",
+                ExpressionAttributeValues=table.serialize(
+                    {":k": want, ":room": limit - want, ":e": RATE, ":x": second + RATE_KEPT_SECONDS}
+                ),
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            old: dict[str, Any] = exc.response.get("Item") or {}  # type: ignore[assignment]
+            want = limit - int(table.deserialize(old).get("taken", limit))
+            continue
+        return want
+    return 0
 
 
 def due_messages(now: str, limit: int) -> list[dict[str, Any]]:
