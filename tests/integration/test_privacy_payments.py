@@ -7,8 +7,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from infra.local.fake_gateways import FakeGateways
+from keel.core.errors import ErrorCode, KeelError
 from keel.payments import payers
+from keel.payments import repo as billing
+from keel.payments.models import Payment
+from keel.store.change import Tx
 from tests.support import gateways as gw
 from tests.support.actors import Actor, super_admin, tenant_admin
 from tests.support.http import Api
@@ -73,6 +79,8 @@ def test_a_users_export_lists_their_payments_and_erasure_scrubs_them(
     assert (denied.status, denied.code) == (403, "SAAS_001")
     assert stack.scan() == before
 
+    stale = billing.for_tenant(boss.tenant_id).payment_item(mine["payment_id"])  # a writer's read
+    assert stale is not None
     reply = api.post(f"/users/{user.user_id}/data-deletion", {"reason": "GDPR request #7"}, token=boss.token)
     assert reply.status == 200, reply.text
     assert reply.json["deleted"].index("payment_records") == reply.json["deleted"].index("buyer_records") + 1
@@ -95,6 +103,14 @@ def test_a_users_export_lists_their_payments_and_erasure_scrubs_them(
     assert payers.items_of(boss.tenant_id, EMAIL) == []
     assert len(payers.items_of(other.tenant_id, EMAIL)) == 2
 
+    # a writer that read before the erasure cannot put the e-mail back (it reads again: SAAS_011)
+    tx = Tx()
+    version = int(stale["version"])
+    again = Payment.model_validate({k: v for k, v in stale.items() if k in Payment.model_fields})
+    billing.for_tenant(boss.tenant_id).put_payment(tx, again, version + 1, version)
+    with pytest.raises(KeelError) as refused:
+        tx.commit()
+    assert refused.value.code is ErrorCode.SAAS_011
     # a later event about the erased payment does not bring the e-mail back
     _pay(api, stack, boss.tenant_id, "pi_mine", 5000, EMAIL, created=2000)
     assert {i["PK"] for i in _carrying(stack, EMAIL)} == {f"T#{other.tenant_id}"}

@@ -209,12 +209,18 @@ PAYER_FIELDS = ("customer_email", "customer_name", "customer_phone")
 
 
 def _put_unless_changed(tx: Tx, item: dict[str, Any], attribute: str, previous: Any) -> None:
-    """Creates the item, or replaces it while `attribute` still holds `previous` (optimistic lock)."""
+    """Creates the item, or replaces it while `attribute` still holds `previous` (optimistic lock);
+    an item carrying an e-mail never lands over one whose e-mail a data request erased meanwhile
+    (the writer reads again and keeps the marker)."""
     conflict = KeelError(ErrorCode.SAAS_011, "Concurrent change")
     if previous is None:
         tx.put(item, condition="attribute_not_exists(PK)", on_fail=conflict)
-    else:
-        tx.put(item, condition=f"{attribute} = :prev", values={":prev": previous}, on_fail=conflict)
+        return
+    condition, values = f"{attribute} = :prev", {":prev": previous}
+    if item.get("customer_email") not in (None, ERASED):
+        condition += " AND (attribute_not_exists(customer_email) OR customer_email <> :erased)"
+        values[":erased"] = ERASED
+    tx.put(item, condition=condition, values=values, on_fail=conflict)
 
 
 class BillingRepo:
