@@ -57,6 +57,7 @@ def test_delete_erases_in_order_keeps_audit_ids_and_logs(api: Api) -> None:
         "two_factor",
         "other",
         "buyer_records",
+        "payment_records",
         "invitation",
         "audit",
         "profile",

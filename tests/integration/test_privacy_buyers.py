@@ -68,7 +68,9 @@ def test_a_contact_is_exported_and_erased_by_email_in_its_tenant_only(
     assert "GSI2PK" not in exported.text
     assert "T#" not in exported.text
     logs = api.get("/audit-logs", token=org.token, query={"event_type": "data_exported"}).json["items"]
-    assert [(r["target_type"], r["details"]) for r in logs] == [("contact", {"buyer_records": 3})]
+    assert [(r["target_type"], r["details"]) for r in logs] == [
+        ("contact", {"buyer_records": 3, "payment_records": 0})
+    ]
 
     # refused: no permission, another tenant named outright, bad input; nothing written
     before = api.stack.scan()
@@ -87,14 +89,18 @@ def test_a_contact_is_exported_and_erased_by_email_in_its_tenant_only(
     # the rival's own request reaches only the rival's buyer
     theirs = api.post("/contact-data/deletion", body, token=rival.token)
     assert theirs.status == 200, theirs.text
-    assert theirs.json["counts"] == {"buyer_records": 1}
+    assert theirs.json["counts"] == {"buyer_records": 1, "payment_records": 0}
     assert _holding(api, rival.tenant_id, BUYER) == []
     assert len(_holding(api, org.tenant_id, BUYER)) == 3
 
     erased = api.post("/contact-data/deletion", body, token=org.token)
     assert erased.status == 200, erased.text
     entry = erased.json
-    assert (entry["subject"], entry["user_id"], entry["counts"]) == ("contact", None, {"buyer_records": 3})
+    assert (entry["subject"], entry["user_id"], entry["counts"]) == (
+        "contact",
+        None,
+        {"buyer_records": 3, "payment_records": 0},
+    )
     assert _holding(api, org.tenant_id, BUYER) == []
     assert len(_holding(api, org.tenant_id, "buyer1@shop.example.com")) == 1  # someone else's stays
     mine = [
@@ -165,7 +171,8 @@ def test_an_erased_oversold_buyer_is_not_written_to_and_the_notifier_does_not_fa
         stripe_events.session_completed("evt_1", completed(gateways.session_for(late["hold_id"])))  # oversold
         body = {"email": "buyer1@shop.example.com", "reason": "GDPR request #11"}
         assert api.post("/contact-data/deletion", body, token=org.token).json["counts"] == {
-            "buyer_records": 2
+            "buyer_records": 2,
+            "payment_records": 0,
         }
         told = api.post(f"/events/{CITY}/registrations/oversold/notify", token=org.token)
         assert told.json == {"notified": 1, "already_notified": 0}

@@ -91,6 +91,13 @@ def record(gp: GatewayPayment) -> str:
     return "stale"  # pragma: no cover
 
 
+def _customer_email(gp: GatewayPayment, stored: dict[str, Any] | None) -> str | None:
+    """The gateway's word on the customer's e-mail, unless a data request erased it (a late or
+    replayed event does not bring it back)."""
+    kept = (stored or {}).get("customer_email")
+    return kept if kept == repo.ERASED else gp.customer_email or kept
+
+
 def _record_once(gp: GatewayPayment) -> str:
     billing = repo.for_tenant(gp.tenant_id)
     payment_id = payment_id_for(gp.gateway, gp.gateway_payment_id)
@@ -106,7 +113,7 @@ def _record_once(gp: GatewayPayment) -> str:
         gateway=gp.gateway,
         gateway_payment_id=gp.gateway_payment_id,
         invoice_id=invoice_id,
-        customer_email=gp.customer_email or (stored or {}).get("customer_email"),
+        customer_email=_customer_email(gp, stored),
         amount=gp.amount,
         currency=gp.currency.upper(),
         status=gp.status,

@@ -6,6 +6,7 @@ partition, built from the caller's scope (`for_tenant(principal.tenant_scope(...
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from keel.core import clock
@@ -202,13 +203,24 @@ def subscriptions_page(
     return [Subscription.model_validate(_clean(i)) for i in page.items], page.next_cursor
 
 
+# The marker an erased customer e-mail (name, phone) is replaced with (`keel/payments/payers.py`).
+ERASED = "erased"
+PAYER_FIELDS = ("customer_email", "customer_name", "customer_phone")
+
+
 def _put_unless_changed(tx: Tx, item: dict[str, Any], attribute: str, previous: Any) -> None:
-    """Creates the item, or replaces it while `attribute` still holds `previous` (optimistic lock)."""
+    """Creates the item, or replaces it while `attribute` still holds `previous` (optimistic lock);
+    an item carrying an e-mail never lands over one whose e-mail a data request erased meanwhile
+    (the writer reads again and keeps the marker)."""
     conflict = KeelError(ErrorCode.SAAS_011, "Concurrent change")
     if previous is None:
         tx.put(item, condition="attribute_not_exists(PK)", on_fail=conflict)
-    else:
-        tx.put(item, condition=f"{attribute} = :prev", values={":prev": previous}, on_fail=conflict)
+        return
+    condition, values = f"{attribute} = :prev", {":prev": previous}
+    if item.get("customer_email") not in (None, ERASED):
+        condition += " AND (attribute_not_exists(customer_email) OR customer_email <> :erased)"
+        values[":erased"] = ERASED
+    tx.put(item, condition=condition, values=values, on_fail=conflict)
 
 
 class BillingRepo:
@@ -217,6 +229,32 @@ class BillingRepo:
     def __init__(self, tenant_id: str) -> None:
         self.tenant_id = tenant_id
         self.pk = keys.tenant_pk(tenant_id)
+
+    def _by_payer(self, sk: str, email: str | None) -> dict[str, str]:
+        """The payer index entry (GSI2) of an item carrying a customer's e-mail (none once erased)."""
+        if not email or email == ERASED:
+            return {}
+        return {"GSI2PK": keys.payer_email_index_pk(self.tenant_id, email), "GSI2SK": sk}
+
+    def payer_items_of(self, email: str) -> list[dict[str, Any]]:
+        """Every payment and invoice of the tenant carrying `email` (case-folded), as stored: one
+        Query of the payer index (GSI2)."""
+        return list(table.query_all(keys.payer_email_index_pk(self.tenant_id, email), index="GSI2"))
+
+    def erase_payer_fields(self, tx: Tx, item: Mapping[str, Any]) -> None:
+        """The customer's e-mail (name, phone) replaced by `ERASED`, the item off the payer index;
+        amounts, ids, statuses and dates stay. Nothing is written for an item gone meanwhile."""
+        present = [f for f in PAYER_FIELDS if item.get(f) is not None]
+        names = {f"#p{n}": f for n, f in enumerate(present)}
+        sets = ", ".join(f"{name} = :erased" for name in names)
+        tx.update(
+            item["PK"],
+            item["SK"],
+            (f"SET {sets} " if sets else "") + "REMOVE GSI2PK, GSI2SK",
+            names=names or None,
+            values={":erased": ERASED} if sets else None,
+            condition="attribute_exists(PK)",
+        )
 
     # payments -----------------------------------------------------------------------------
     def payment_item(self, payment_id: str) -> dict[str, Any] | None:
@@ -236,6 +274,7 @@ class BillingRepo:
             "entity": "payment",
             "GSI1PK": keys.payments_index_pk(self.tenant_id),
             "GSI1SK": keys.created_sk(payment.created_at, payment.payment_id),
+            **self._by_payer(keys.payment_sk(payment.payment_id), payment.customer_email),
             "version": version,
             "refundable": payment.amount - payment.amount_refunded
             if payment.status in ("succeeded", "partially_refunded")
@@ -339,6 +378,7 @@ class BillingRepo:
             "entity": "invoice",
             "GSI1PK": keys.invoices_index_pk(self.tenant_id),
             "GSI1SK": keys.created_sk(invoice.created_at, invoice.invoice_id),
+            **self._by_payer(keys.invoice_sk(invoice.invoice_id), invoice.customer_email),
             **invoice.model_dump(mode="json"),
         }
         _put_unless_changed(tx, item, "updated_at", previous_updated_at)

@@ -10,6 +10,17 @@ from keel.core.email import Email
 from keel.core.model import Model
 
 
+class PaymentRecord(Model):
+    """A payment or invoice carrying the person's e-mail (what was paid and when; no card data)."""
+
+    kind: Literal["payment", "invoice"]
+    id: str
+    amount: int = Field(description="Minor units (an invoice: the amount due)")
+    currency: str
+    status: str
+    created_at: str
+
+
 class UserDataExport(Model):
     exported_at: str
     tenant_id: str
@@ -21,6 +32,9 @@ class UserDataExport(Model):
     audit_records: list[dict[str, Any]] = Field(description="Audited actions by or about the user")
     buyer_records: list[dict[str, Any]] = Field(
         default=[], description="Checkout holds and registrations in the tenant under the user's e-mail"
+    )
+    payment_records: list[PaymentRecord] = Field(
+        default=[], description="Payments and invoices in the tenant under the user's e-mail"
     )
 
 
@@ -46,6 +60,9 @@ class ContactDataExport(Model):
     email: str
     buyer_records: list[dict[str, Any]] = Field(
         description="Checkout holds and registrations under the e-mail"
+    )
+    payment_records: list[PaymentRecord] = Field(
+        default=[], description="Payments and invoices under the e-mail"
     )
 
 

@@ -1,8 +1,8 @@
 """Exporting and erasing one user's data.
 
 Erasure runs in dependency order (notifications, sessions, tokens, 2FA, other per-user items,
-the checkout holds and registrations under the user's e-mail, the invitation, audit records,
-profile). A progress item (`deletions_pk`, `PROGRESS#<user>`)
+the checkout holds and registrations under the user's e-mail, the payments and invoices under
+it, the invitation, audit records, profile). A progress item (`deletions_pk`, `PROGRESS#<user>`)
 records which steps are done and how many items each touched, in the same transaction as the
 writes it counts, so a deletion interrupted half-way finishes when run again and its counts stay
 exact. Audit records keep their ids, actions and targets and lose their personal fields; that is
@@ -12,6 +12,11 @@ Checkout buyers have no account: a contact known only by e-mail has its holds an
 exported and erased by that e-mail (`export_contact`, `delete_contact`), with the erasure the
 checkout area's retention uses (contact fields go; quantities, amounts and ids stay, so the
 inventory ledger still adds up). Its log entry (`subject` contact) does not keep the address.
+
+Payments and invoices carrying the person's e-mail (`customer_email`) are found the same way, by
+the payments area's payer index (`keel/payments/payers.py`): exported as id, amount, currency,
+status and date; erased by replacing the e-mail with `erased` (amounts, ids, statuses and dates
+stay for the books), for a user (step `payment_records`) and for a contact alike.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from keel.core.pagination import Page
 from keel.core.permissions import Permission
 from keel.core.principal import Principal
 from keel.identity import sessions
+from keel.payments import payers
 from keel.privacy import repo
 from keel.privacy.models import (
     ContactDataExport,
@@ -33,6 +39,7 @@ from keel.privacy.models import (
     ContactDeletionRequest,
     DeletionLogEntry,
     DeletionRequest,
+    PaymentRecord,
     UserDataExport,
 )
 from keel.store import audit
@@ -49,6 +56,7 @@ STEPS = (
     "two_factor",
     "other",
     "buyer_records",
+    "payment_records",
     "invitation",
     "audit",
     "profile",
@@ -90,6 +98,10 @@ def _audit_records(tenant_id: str, user_id: str) -> list[dict[str, Any]]:
     return repo.for_tenant(tenant_id).records_about(user_id)
 
 
+def _payment_records(found: list[dict[str, Any]]) -> list[PaymentRecord]:
+    return [PaymentRecord.model_validate(payers.exported(i)) for i in found]
+
+
 # export -------------------------------------------------------------------------------------
 
 
@@ -109,6 +121,7 @@ def export(principal: Principal, tenant_id: str | None, user_id: str) -> UserDat
         invitation=_clean(invitation) if invitation else None,
         audit_records=[_clean(r) for r in _audit_records(user.tenant_id, user_id)],
         buyer_records=[buyers.exported(i) for i in buyers.items_of(user.tenant_id, user.email)],
+        payment_records=_payment_records(payers.items_of(user.tenant_id, user.email)),
     )
     audit.write(
         audit.for_principal(
@@ -163,6 +176,24 @@ def _buyer_op(tenant_id: str, item: dict[str, Any]) -> Callable[[Tx], None]:
     return op
 
 
+def _payer_op(tenant_id: str, item: dict[str, Any]) -> Callable[[Tx], None]:
+    def op(tx: Tx) -> None:
+        payers.erase(tx, tenant_id, item)
+
+    return op
+
+
+def _by_email_ops(step: str, tenant_id: str, user_id: str) -> list[Callable[[Tx], None]]:
+    """The items other areas hold under the user's e-mail: checkout's buyer records, payments'."""
+    profile = repo.for_tenant(tenant_id).stored_user(user_id, consistent=True) or {}
+    email = str(profile.get("email") or "")
+    if "@" not in email:
+        return []
+    if step == "payment_records":
+        return [_payer_op(tenant_id, i) for i in payers.items_of(tenant_id, email)]
+    return [_buyer_op(tenant_id, i) for i in buyers.items_of(tenant_id, email)]
+
+
 def _step_ops(step: str, tenant_id: str, user_id: str) -> list[Callable[[Tx], None]]:
     if step == "sessions":
         return [_delete_op(s) for s in sessions.for_user(tenant_id, user_id)]
@@ -177,10 +208,8 @@ def _step_ops(step: str, tenant_id: str, user_id: str) -> list[Callable[[Tx], No
         return [blank]
     if step == "audit":
         return [_scrub_op(r) for r in _audit_records(tenant_id, user_id) if not r.get("anonymised")]
-    if step == "buyer_records":
-        profile = repo.for_tenant(tenant_id).stored_user(user_id, consistent=True) or {}
-        email = str(profile.get("email") or "")
-        return [_buyer_op(tenant_id, i) for i in buyers.items_of(tenant_id, email)] if "@" in email else []
+    if step in ("buyer_records", "payment_records"):
+        return _by_email_ops(step, tenant_id, user_id)
     ops: list[Callable[[Tx], None]] = []
     for item in _parts(tenant_id, user_id):
         if _step_of(_kind(item["SK"])) != step:
@@ -300,11 +329,13 @@ def export_contact(
     principal.require(Permission.DATA_REQUESTS)
     scoped = principal.tenant_scope(tenant_id)
     found = buyers.items_of(scoped, body.email)
+    paid = payers.items_of(scoped, body.email)
     result = ContactDataExport(
         exported_at=clock.iso(),
         tenant_id=scoped,
         email=body.email,
         buyer_records=[buyers.exported(i) for i in found],
+        payment_records=_payment_records(paid),
     )
     audit.write(
         audit.for_principal(
@@ -313,7 +344,7 @@ def export_contact(
             action="contact.data_export",
             event_type="data_exported",
             target_type="contact",
-            details={"buyer_records": len(found)},
+            details={"buyer_records": len(found), "payment_records": len(paid)},
         )
     )
     return result
@@ -322,10 +353,17 @@ def export_contact(
 def delete_contact(
     principal: Principal, tenant_id: str | None, body: ContactDeletionRequest
 ) -> DeletionLogEntry:
-    """Erases the contact's buyer records; a run stopped half-way is finished by asking again (what
-    is erased has left the buyer index)."""
+    """Erases the contact's payment records, then its buyer records (the last transaction writes the
+    log entry); a run stopped half-way is finished by asking again (what is erased has left the
+    payer and buyer indexes)."""
     principal.require(Permission.DATA_REQUESTS)
     scoped = principal.tenant_scope(tenant_id)
+    paid = payers.items_of(scoped, body.email)
+    for n in range(0, len(paid), CHUNK):
+        tx = Tx()
+        for item in paid[n : n + CHUNK]:
+            payers.erase(tx, scoped, item)
+        tx.commit()
     found = buyers.items_of(scoped, body.email)
     now = clock.iso()
     entry = DeletionLogEntry(
@@ -336,8 +374,8 @@ def delete_contact(
         reason=body.reason,
         requested_at=now,
         completed_at=now,
-        deleted=["buyer_records"],
-        counts={"buyer_records": len(found)},
+        deleted=["payment_records", "buyer_records"],
+        counts={"buyer_records": len(found), "payment_records": len(paid)},
     )
 
     def last(change: Change) -> None:

@@ -589,3 +589,17 @@ def buyer_email_index_pk(tenant_id: str, email: str) -> str:
 
     digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()
     return f"T#{tenant_id}#BUYER#{digest}"
+
+
+# privacy: payers by e-mail (erase) -----------------------------------------------------------
+# GSI2, sparse: every payment and invoice that carries a customer's e-mail, under the digest of the
+# e-mail (case-folded) within the tenant, so a data request finds one person's with one Query.
+# Written with the item (payments repo), removed when the e-mail is erased. Items written before
+# this index existed are not on it.
+
+
+def payer_email_index_pk(tenant_id: str, email: str) -> str:
+    import hashlib
+
+    digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()
+    return f"T#{tenant_id}#PAYER#{digest}"
