@@ -316,3 +316,33 @@ def test_a_batch_over_the_channel_s_daily_limit_stops_at_the_limit_with_a_clear_
     refused = [n["hops"]["in_app"] for n in bulk if n["status"] == "failed"]
     assert {(h["status"], h["error"]) for h in refused} == {("skipped", code)}
     assert store.sent_today("in_app") == reached
+
+
+def test_an_inbox_entry_already_there_is_kept_once_and_the_notification_still_ends(api: Api) -> None:
+    """Defensive path of the outcome write: if the notification's inbox entry exists already (its
+    unit is refused on the entry's condition), the hop and final status are written without it,
+    and the entry and its unread count stay as they were."""
+    from keel.notifications import repo as notify
+    from keel.store.change import Tx
+
+    boss = tenant_admin(api, super_admin(api))
+    drain(api)
+    sent = api.post(
+        "/notifications/send",
+        {"user_id": boss.user_id, "channels": ["in_app"], "body": "Hi"},
+        token=boss.token,
+    )
+    assert sent.status == 202, sent.text
+    notification_id = sent.json["notification_id"]
+    store = notify.for_tenant(boss.tenant_id)
+    tx = Tx()
+    store.add_inbox(tx, boss.user_id, {"notification_id": notification_id, "body": "Hi", "created_at": "x"})
+    tx.commit()
+    drain(api)
+
+    delivered = store.notification(notification_id)
+    assert delivered["status"] == "delivered"
+    assert "lease_until" not in delivered
+    entries, _ = store.inbox(boss.user_id, 10, None, False)
+    assert [e["notification_id"] for e in entries] == [notification_id]
+    assert store.unread(boss.user_id) == 1

@@ -171,11 +171,15 @@ class Writes:
         for (notification_id, o), error in zip(outcomes.items(), commit_each(units), strict=True):
             if error is None:
                 continue
-            if isinstance(error, KeelError) and o.inbox is not None:
-                # the inbox entry is there: a delivery retried after a crash; delivered once
+            if (
+                isinstance(error, KeelError)
+                and o.inbox is not None
+                and self.repo.in_inbox(o.inbox[0], notification_id)
+            ):
+                # the inbox entry is there (a delivery retried after a crash): delivered once
                 self._unit(notification_id, replace(o, inbox=None)).commit()
                 continue
-            raise error
+            raise error  # a conflict or a throttle: the message comes back, the claim's lease ends
 
 
 class Quota:

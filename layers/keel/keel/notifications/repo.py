@@ -555,6 +555,9 @@ class NotifyRepo:
         )
         return [_strip(i) for i in page.items], page.next_cursor
 
+    def in_inbox(self, user_id: str, notification_id: str) -> bool:
+        return table.get(self.pk, keys.inbox_sk(user_id, notification_id), consistent=True) is not None
+
     def unread(self, user_id: str) -> int:
         item = table.get(self.pk, keys.inbox_unread_sk(user_id), consistent=True)
         return max(0, int(item.get("unread", 0))) if item else 0
