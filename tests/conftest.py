@@ -82,3 +82,20 @@ def gateways(stack: Stack):  # type: ignore[no-untyped-def]
         yield fake
     finally:
         fake.stop()
+
+
+@pytest.fixture
+def fake(gateways):  # type: ignore[no-untyped-def]
+    """The payments tests' name for the configured fake gateways."""
+    return gateways
+
+
+@pytest.fixture
+def world(api, fake):  # type: ignore[no-untyped-def]
+    """The super admin, a pharmacy's admin and another tenant's admin, the gateways faked."""
+    from tests.support.actors import super_admin, tenant_admin
+
+    root = super_admin(api)
+    boss = tenant_admin(api, root)
+    other = tenant_admin(api, root, "Other Pharmacy", "boss@other.example.com")
+    return root, boss, other

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -16,27 +15,10 @@ from infra.lambda_events import LambdaContext, sqs_event
 from infra.local.emulation import serialize_dynamodb
 from infra.local.fake_gateways import FakeGateways
 from tests.support import gateways as gw
-from tests.support.actors import Actor, super_admin, tenant_admin
 from tests.support.http import Api
 from tests.support.people import member
 from tests.support.pipeline import Pipeline
 from tests.support.stack import Stack
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeGateways]:
-    server = FakeGateways().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def world(api: Api, stack: Stack, fake: FakeGateways) -> tuple[Actor, Actor, Actor]:
-    gw.configure(stack, fake)
-    root = super_admin(api)
-    boss = tenant_admin(api, root)
-    other = tenant_admin(api, root, "Other Pharmacy", "boss@other.example.com")
-    return root, boss, other
 
 
 def _items(stack: Stack, entity: str) -> list[dict]:

@@ -4,33 +4,14 @@ Stripe price, exactly once), then ours; reconciliation then finds nothing to und
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
-
-import pytest
 
 from infra.local.fake_gateways import FakeGateways
 from tests.support import gateways as gw
-from tests.support.actors import Actor, super_admin, tenant_admin
+from tests.support.actors import Actor
 from tests.support.http import Api
 from tests.support.people import member
 from tests.support.stack import Stack
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeGateways]:
-    server = FakeGateways().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def world(api: Api, stack: Stack, fake: FakeGateways) -> tuple[Actor, Actor, Actor]:
-    gw.configure(stack, fake)
-    root = super_admin(api)
-    boss = tenant_admin(api, root)
-    other = tenant_admin(api, root, "Other Pharmacy", "boss@other.example.com")
-    return root, boss, other
 
 
 def _stripe_subscription(api: Api, stack: Stack, fake: FakeGateways, tenant_id: str, sid: str) -> str:
