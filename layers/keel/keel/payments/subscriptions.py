@@ -98,7 +98,8 @@ def change_plan(
     stripe_price = None
     if sub.gateway == "stripe" and sub.gateway_subscription_id:
         stripe_price = _stripe_price(plan)
-        _refuse_below_usage(scoped, plan)  # before Stripe moves: our write would refuse it after
+        # before Stripe moves: our write would refuse it after
+        tenants.for_tenant(scoped).refuse_below_usage(plan.plan_id, plan.limits.max_users)
         gateways.stripe_change_price(
             sub.gateway_subscription_id,
             stripe_price,
@@ -150,17 +151,6 @@ def _stripe_price(plan: Plan) -> str:
             details=[{"field": "plan_id", "message": f"plan {plan.plan_id!r} has no Stripe price"}],
         )
     return plan.gateway_prices.stripe
-
-
-def _refuse_below_usage(tenant_id: str, plan: Plan) -> None:
-    tenant = tenants.for_tenant(tenant_id).get()
-    if tenant is not None and tenant.user_count > plan.limits.max_users:
-        allowed = plan.limits.max_users
-        raise KeelError(
-            ErrorCode.SAAS_054,
-            f"The tenant has more users than plan {plan.plan_id!r} allows ({allowed}); remove users first",
-            details=[{"field": "plan_id", "message": f"allows {allowed} users, fewer than in use"}],
-        )
 
 
 def _key(*parts: str) -> str:

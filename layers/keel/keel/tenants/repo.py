@@ -87,15 +87,26 @@ class TenantRepo:
             names={"#plan": "plan"},
             values={":plan": plan_id, ":max": max_users, ":now": clock.iso()},
             condition=condition,
-            on_fail=KeelError(
-                ErrorCode.SAAS_054,
-                f"The tenant has more users than plan {plan_id!r} allows ({max_users}); remove users first",
-                details=[{"field": "plan_id", "message": f"allows {max_users} users, fewer than in use"}],
-            ),
+            on_fail=_below_usage(plan_id, max_users),
         )
+
+    def refuse_below_usage(self, plan_id: str, max_users: int) -> None:
+        """SAAS_054 now if the tenant has more users than `max_users` (a read: for a check before
+        a call that cannot be undone; `set_plan`'s condition stays the guarantee)."""
+        tenant = self.get()
+        if tenant is not None and tenant.user_count > max_users:
+            raise _below_usage(plan_id, max_users)
 
     def release_seat(self, tx: Tx) -> None:
         tx.update(*self.key, "ADD user_count :minus", values={":minus": -1})
+
+
+def _below_usage(plan_id: str, max_users: int) -> KeelError:
+    return KeelError(
+        ErrorCode.SAAS_054,
+        f"The tenant has more users than plan {plan_id!r} allows ({max_users}); remove users first",
+        details=[{"field": "plan_id", "message": f"allows {max_users} users, fewer than in use"}],
+    )
 
 
 def for_tenant(tenant_id: str) -> TenantRepo:
