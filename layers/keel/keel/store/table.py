@@ -218,6 +218,42 @@ def update(
     return deserialize(resp.get("Attributes", {}))
 
 
+def take_up_to(pk: str, sk: str, want: int, limit: int, *, sets: Mapping[str, Any], tries: int = 3) -> int:
+    """Adds up to `want` to the item's `taken` counter, never past `limit`, whoever else adds.
+
+    One conditional ADD (with `sets`, e.g. the item's entity and TTL); refused, the count is read
+    from the refusal (`ReturnValuesOnConditionCheckFailure`) and what is left is asked for, a few
+    times (others may be taking too). Returns how many were taken (0 when none is left).
+    """
+    want = min(want, limit)
+    names = {f"#s{n}": k for n, k in enumerate(sets)}
+    assignments = ", ".join(f"#s{n} = :s{n}" for n in range(len(sets)))
+    for _ in range(tries):
+        if want <= 0:
+            return 0
+        values = {":k": want, ":room": limit - want, **{f":s{n}": v for n, v in enumerate(sets.values())}}
+        request: dict[str, Any] = {
+            "TableName": table_name(),
+            "Key": key(pk, sk),
+            "UpdateExpression": "ADD taken :k" + (f" SET {assignments}" if sets else ""),
+            "ConditionExpression": "attribute_not_exists(taken) OR taken <= :room",
+            "ExpressionAttributeValues": serialize(values),
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }
+        if names:
+            request["ExpressionAttributeNames"] = names
+        try:
+            client().update_item(**request)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            old: dict[str, Any] = exc.response.get("Item") or {}  # type: ignore[assignment]
+            want = limit - int(deserialize(old).get("taken", limit))
+            continue
+        return want
+    return 0
+
+
 def delete(pk: str, sk: str) -> None:
     client().delete_item(TableName=table_name(), Key=key(pk, sk))
 

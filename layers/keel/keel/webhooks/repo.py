@@ -325,33 +325,16 @@ def apply_updates(ops: list[dict[str, Any]]) -> int:
 
 
 def take_sends(tenant_id: str, endpoint_id: str, second: int, want: int, limit: int) -> int:
-    """Up to `want` of an endpoint's `limit` sends in `second`, taken together in one conditional
-    ADD that never passes the limit, whoever else takes some. Refused, it reads the count from the
-    refusal and asks for what is left (a few tries: others may be taking too). Returns how many."""
-    client, name = table.client(), table.table_name()
-    want = min(want, limit)
-    for _ in range(RATE_TRIES):
-        if want <= 0:
-            return 0
-        try:
-            client.update_item(
-                TableName=name,
-                Key=table.key(keys.webhook_rate_pk(tenant_id, endpoint_id), str(second)),
-                UpdateExpression="ADD taken :k SET entity = :e, expires_at = :x",
-                ConditionExpression="attribute_not_exists(taken) OR taken <= :room",
-                ExpressionAttributeValues=table.serialize(
-                    {":k": want, ":room": limit - want, ":e": RATE, ":x": second + RATE_KEPT_SECONDS}
-                ),
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise
-            old: dict[str, Any] = exc.response.get("Item") or {}  # type: ignore[assignment]
-            want = limit - int(table.deserialize(old).get("taken", limit))
-            continue
-        return want
-    return 0
+    """Up to `want` of an endpoint's `limit` sends in `second`, whoever else takes some
+    (`table.take_up_to`: one conditional ADD, a few when others take too). Returns how many."""
+    return table.take_up_to(
+        keys.webhook_rate_pk(tenant_id, endpoint_id),
+        str(second),
+        want,
+        limit,
+        sets={"entity": RATE, "expires_at": second + RATE_KEPT_SECONDS},
+        tries=RATE_TRIES,
+    )
 
 
 def due_messages(now: str, limit: int) -> list[dict[str, Any]]:
