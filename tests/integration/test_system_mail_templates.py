@@ -174,3 +174,40 @@ def test_saved_activation_and_invitation_templates_restyle_those_mails(api: Api)
         "/invitations/accept", {"token": token, "name": "Pat", "password": "An0ther-Long-Passw0rd!"}
     )
     assert accepted.status in {200, 201}, accepted.text
+
+
+def test_a_restyled_two_factor_mail_carries_a_working_code_and_reads_user_and_template_together(
+    api: Api,
+) -> None:
+    """The 2FA code mail reads the user, the template and the user's locale in one BatchGetItem
+    (no separate user read), renders the tenant's template, and its code confirms the enrolment."""
+    from keel.core import aws
+    from tests.support.identity import mailed_code
+
+    boss = tenant_admin(api, super_admin(api))
+    styled = {
+        "name": "system.two_factor_code",
+        "channel": "email",
+        "subject": "{{ tenant.name }} code",
+        "body": "Code for {{ user.firstName }}: {{ code }}",
+    }
+    assert api.post("/notifications/templates", styled, token=boss.token).status == 201
+    pipe = Pipeline(api.stack)
+    pipe.run()  # what came before (this pipeline reads the stream from its start)
+    assert api.post("/auth/2fa/enroll", {"method": "email"}, token=boss.token).status == 200
+    pipe.relay()
+    calls: list[str] = []
+    aws.client("dynamodb").meta.events.register(
+        "before-call.dynamodb.*", lambda model, **_: calls.append(model.name), unique_id="count-2fa-mail"
+    )
+    try:
+        assert pipe.mail()[0] == 1
+    finally:
+        aws.client("dynamodb").meta.events.unregister("before-call.dynamodb.*", unique_id="count-2fa-mail")
+    # idempotency in, the user + template + locale, the code's hash, idempotency done
+    assert calls == ["PutItem", "BatchGetItem", "UpdateItem", "UpdateItem"], calls
+    mail = last_mail_to(api, boss.email)
+    assert mail.subject == "Acme Pharmacy code"
+    assert mail.body.startswith("Code for Boss: ")
+    code = mailed_code(api, boss.email)
+    assert api.post("/auth/2fa/confirm", {"method": "email", "code": code}, token=boss.token).status == 200

@@ -3,8 +3,6 @@ ever travels in an event; only hashes and ids do."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from keel.core import clock
 from keel.core.config import settings
 from keel.core.observability import logger
@@ -21,7 +19,7 @@ RESET_LINK_SECONDS = 3600
 
 def _link(
     tenant_id: str, user_id: str, purpose: str, ttl: int, action: str, template: str
-) -> tuple[User, str, dict[str, Any] | None] | tuple[None, None, None]:
+) -> tuple[User, str, system_mail.Stored | None] | tuple[None, None, None]:
     """The user, a new link of `purpose` and the mail's stored `template` (None: the built-in
     text), or nothing when the user is not in the state for it.
 
@@ -109,9 +107,19 @@ def activation(event: DomainEvent) -> None:
     send_activation(event.data["tenant_id"], event.data["user_id"], subject="Activate your Keel account")
 
 
+def _user_and_template(
+    tenant_id: str, user_id: str, template: str
+) -> tuple[User | None, system_mail.Stored | None]:
+    """The user and the mail's stored template (None: the built-in text), in one read."""
+    people = users.for_tenant(tenant_id)
+    stored, found = system_mail.read(tenant_id, template, user_id, [people.key(user_id)])
+    return people.user_in(found, user_id), stored
+
+
 def two_factor_code(event: DomainEvent) -> None:
     """A login challenge or an enrolment by e-mail: the code is made here and stored hashed."""
-    user = users.for_tenant(event.data["tenant_id"]).get(event.data["user_id"])
+    tenant_id = event.data["tenant_id"]
+    user, template = _user_and_template(tenant_id, event.data["user_id"], "system.two_factor_code")
     if user is None:
         return
     code = mfa.new_code()
@@ -124,17 +132,17 @@ def two_factor_code(event: DomainEvent) -> None:
         subject="Your Keel verification code",
         text=f"Your verification code is {code}. It expires in 10 minutes.\n",
     )
-    tenant_id = event.data["tenant_id"]
     send(
-        system_mail.styled(
-            tenant_id, "system.two_factor_code", built_in, user=render.user_context(user), code=code
+        system_mail.restyled(
+            template, tenant_id, "system.two_factor_code", built_in, user=render.user_context(user), code=code
         )
     )
     logger.info("2fa code mail sent", extra={"user_id": user.user_id})
 
 
 def password_changed(event: DomainEvent) -> None:
-    user = users.for_tenant(event.data["tenant_id"]).get(event.data["user_id"])
+    tenant_id = event.data["tenant_id"]
+    user, template = _user_and_template(tenant_id, event.data["user_id"], "system.password_changed")
     if user is None:
         return
     built_in = Mail(
@@ -142,5 +150,8 @@ def password_changed(event: DomainEvent) -> None:
         subject="Your Keel password was changed",
         text="The password of your account was just changed. If this was not you, reset it now.\n",
     )
-    tenant_id = event.data["tenant_id"]
-    send(system_mail.styled(tenant_id, "system.password_changed", built_in, user=render.user_context(user)))
+    send(
+        system_mail.restyled(
+            template, tenant_id, "system.password_changed", built_in, user=render.user_context(user)
+        )
+    )

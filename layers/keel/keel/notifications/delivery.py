@@ -99,11 +99,7 @@ class Reads:
             if key in found and found[key].get("entity") == "user"
         }
         tenant = tenants.from_item(found[tenant_key]) if tenant_key in found else None
-        self.tenant = {
-            "tenant_id": tenant_id,
-            "name": tenant.name if tenant else "",
-            "plan": tenant.plan if tenant else "",
-        }
+        self.tenant = render.tenant_context(tenant_id, tenant)
         self._templates: dict[tuple[str, str, str], dict[str, Any] | None] = {}
         self._checked: set[str] = set()
         self._suppressed: set[str] = set()

@@ -87,6 +87,15 @@ def render(source: str, context: dict[str, Any], *, field: str = "body", html: b
         raise _error(field, exc) from exc
 
 
+def tenant_context(tenant_id: str, tenant: Any | None) -> dict[str, Any]:
+    """What `tenant.*` offers for a tenant (its stored model, or None)."""
+    return {
+        "tenant_id": tenant_id,
+        "name": tenant.name if tenant else "",
+        "plan": tenant.plan if tenant else "",
+    }
+
+
 def user_context(user: Any | None, email: str | None = None, phone: str | None = None) -> dict[str, Any]:
     """What `user.*` offers for a user (or a fixed address)."""
     if user is None:

@@ -102,31 +102,46 @@ def sample(name: str) -> dict[str, Any]:
     return dict(spec.values) if spec else {}
 
 
+@dataclass(frozen=True)
+class Stored:
+    """A system mail's stored template and the tenant context it renders with."""
+
+    template: dict[str, Any]
+    tenant: dict[str, Any]
+
+
 def read(
-    tenant_id: str, name: str, user_id: str, others: list[tuple[str, str]]
-) -> tuple[dict[str, Any] | None, dict[tuple[str, str], dict[str, Any]]]:
-    """The template `name` for the user (else None: the built-in text) and the items of `others`
-    (keys other areas' repos give), in one read: a mail that reads its user anyway pays nothing
-    for its template. Hand the template to `restyled`."""
-    return repo.system_template(tenant_id, name, user_id, others)
+    tenant_id: str, name: str, user_id: str | None, others: list[tuple[str, str]]
+) -> tuple[Stored | None, dict[tuple[str, str], dict[str, Any]]]:
+    """The template `name` for the user with the tenant it renders for (None: the built-in text),
+    and the items of `others` (keys other areas' repos give), in one read: a mail that reads its
+    user anyway pays nothing for its template. Hand the result to `restyled`."""
+    from keel.tenants import repo as tenants
+
+    tenant_key = tenants.for_tenant(tenant_id).key
+    template, found = repo.system_template(tenant_id, name, user_id, [*others, tenant_key])
+    if template is None:
+        return None, found
+    tenant = tenants.from_item(found[tenant_key]) if tenant_key in found else None
+    return Stored(template, render.tenant_context(tenant_id, tenant)), found
 
 
 def styled(tenant_id: str, name: str, built_in: Mail, *, user: dict[str, Any], **values: str) -> Mail:
     """The tenant's (else the platform's) template `name` in the user's locale (else English)
     rendered for this mail, else `built_in`."""
     try:
-        template, _ = repo.system_template(tenant_id, name, user.get("user_id"))
+        stored, _ = read(tenant_id, name, user.get("user_id"), [])
     except Exception as exc:  # a template never stops the mail
         logger.warning(
             "system template not read: built-in text sent",
             extra={"template": name, "tenant_id": tenant_id, "reason": type(exc).__name__},
         )
         return built_in
-    return restyled(template, tenant_id, name, built_in, user=user, **values)
+    return restyled(stored, tenant_id, name, built_in, user=user, **values)
 
 
 def restyled(
-    template: dict[str, Any] | None,
+    stored: Stored | None,
     tenant_id: str,
     name: str,
     built_in: Mail,
@@ -135,23 +150,13 @@ def restyled(
     user: dict[str, Any],
     **values: str,
 ) -> Mail:
-    """`template` (read by `read`) rendered for this mail, else `built_in`."""
+    """The stored template (read by `read`) rendered for this mail, else `built_in`."""
     spec = SYSTEM_MAILS[name]
+    if stored is None:
+        return built_in
+    template = stored.template
     try:
-        if template is None:
-            return built_in
-        from keel.tenants import repo as tenants
-
-        tenant = tenants.for_tenant(tenant_id).get()
-        context = {
-            "user": user,
-            "tenant": {
-                "tenant_id": tenant_id,
-                "name": tenant.name if tenant else "",
-                "plan": tenant.plan if tenant else "",
-            },
-            **{k: values.get(k, "") for k in spec.values},
-        }
+        context = {"user": user, "tenant": stored.tenant, **{k: values.get(k, "") for k in spec.values}}
         text = render.render(template["body"], context)
         body = render.render(template["body"], context, html=True)
         subject = template.get("subject")

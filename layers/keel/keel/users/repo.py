@@ -183,9 +183,12 @@ class UserRepo:
         self, found: dict[tuple[str, str], dict[str, Any]], user_id: str, purpose: str
     ) -> tuple[User | None, dict[str, Any] | None]:
         """The user and their link pointer (`links.issue(pointer=...)`) among items read by `link_keys`."""
+        return self.user_in(found, user_id), found.get((self.pk, keys.user_link_sk(user_id, purpose)))
+
+    def user_in(self, found: dict[tuple[str, str], dict[str, Any]], user_id: str) -> User | None:
+        """The user among items read with others by their key (`key`)."""
         user = found.get(self.key(user_id))
-        pointer = found.get((self.pk, keys.user_link_sk(user_id, purpose)))
-        return (from_item(user) if user and user.get("entity") == "user" else None), pointer
+        return from_item(user) if user and user.get("entity") == "user" else None
 
     # listing ------------------------------------------------------------------------------
 
